@@ -1,0 +1,30 @@
+"""EmailSend SQS consumer: sends each approved draft through SES, reporting partial failures."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from attendry.observability import logger, metrics, tracer
+from attendry.services.sending import default_consumer
+
+# A batch where every record failed is still a partial response: each retry (or wait for
+# SES's Send event) is already scheduled through the message's visibility.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event,
+        record_handler=default_consumer(),
+        processor=processor,
+        context=context,
+    )

@@ -1,0 +1,1 @@
+"""Attendry's agent system: the domain, agents, data access and adapters every Lambda shares."""

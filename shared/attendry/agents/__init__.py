@@ -1,0 +1,1 @@
+"""The agents: outreach, follow-up and planning, and what they share."""

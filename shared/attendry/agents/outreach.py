@@ -1,0 +1,211 @@
+"""The Outreach agent: a first message for a contact, about an event, in the agent's voice.
+
+The recipient is the contact's address as the user saved it. The drafter never sees a
+field it could address the email with, and nothing it writes is read back as an address.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendry.agents.base import (
+    AgentRuntime,
+    TaskFailedError,
+    enforce_llm_limits,
+    finish_task,
+    is_metered,
+    load_agent,
+    record_usage,
+)
+from attendry.agents.drafting import (
+    AgentStyle,
+    ContactInfo,
+    DraftRequest,
+    DraftResult,
+    EventInfo,
+)
+from attendry.agents.settings import OutreachSettings
+from attendry.db.engine import session_scope
+from attendry.db.enums import Channel, DraftKind, DraftStatus
+from attendry.db.models import AgentTask, Contact, Opportunity, OutreachDraft
+from attendry.errors import DomainError
+from attendry.observability import logger
+from attendry.schemas.tasks import DraftOutreachInput
+from attendry.services.drafts import approve_draft
+from attendry.services.notifications import notify
+
+
+def draft_outreach(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
+    """Draft, store it for approval (or approve it, if the agent may), tell the user."""
+    try:
+        wanted = DraftOutreachInput.model_validate(task.input)
+    except ValidationError as error:
+        raise TaskFailedError(
+            f"The task's input is not valid: {error}", code="invalid_input"
+        ) from error
+    with session_scope() as session:
+        _, settings = load_agent(session, task)
+        if not isinstance(settings, OutreachSettings):
+            raise TaskFailedError(
+                "Only an outreach agent drafts outreach.", code="wrong_agent_type"
+            )
+        contact = _contact(session, task.user_id, wanted.contact_id)
+        if wanted.channel is Channel.EMAIL and not contact.email:
+            raise TaskFailedError(
+                f"The contact {contact.name!r} has no email address: add one and assign the "
+                "task again.",
+                code="contact_without_email",
+            )
+        event = _event(session, task.user_id, task.opportunity_id)
+        request = _draft_request(contact, event, settings, wanted.instructions)
+        recipient = contact.email if wanted.channel is Channel.EMAIL else None
+
+    if is_metered(runtime.drafter):
+        enforce_llm_limits(task, runtime.limits)
+    result = runtime.drafter.draft(request)
+
+    with session_scope() as session:
+        record_usage(session, task, result.usage, runtime.prices)
+        draft = _store_draft(session, task, wanted, recipient, result)
+        if not settings.requires_approval:
+            _approve_at_once(session, task, draft)
+        notify(
+            session,
+            task.user_id,
+            "draft.ready",
+            {
+                "draft_id": str(draft.id),
+                "task_id": str(task.id),
+                "agent_id": str(task.agent_id),
+                "contact_id": str(wanted.contact_id),
+                "subject": draft.subject,
+                "status": draft.status.value,
+            },
+        )
+        output: dict[str, Any] = {
+            "draft_id": str(draft.id),
+            "subject": draft.subject,
+            "drafter": result.generator.name,
+            "draft_status": draft.status.value,
+        }
+        finish_task(session, task, output)
+    return output
+
+
+def _contact(session: Session, user_id: str, contact_id: UUID) -> Contact:
+    contact = session.scalars(
+        select(Contact).where(Contact.id == contact_id, Contact.user_id == user_id)
+    ).one_or_none()
+    if contact is None:
+        raise TaskFailedError("The task's contact no longer exists.", code="contact_not_found")
+    return contact
+
+
+def _event(session: Session, user_id: str, opportunity_id: UUID | None) -> Opportunity | None:
+    """The task's event; gone since the task was assigned, the email is written without it."""
+    if opportunity_id is None:
+        return None
+    return session.scalars(
+        select(Opportunity).where(Opportunity.id == opportunity_id, Opportunity.user_id == user_id)
+    ).one_or_none()
+
+
+def _draft_request(
+    contact: Contact,
+    event: Opportunity | None,
+    settings: OutreachSettings,
+    instructions: str | None,
+) -> DraftRequest:
+    try:
+        return DraftRequest(
+            contact=ContactInfo(
+                name=contact.name,
+                title=contact.title,
+                company=contact.company,
+                bio=contact.bio,
+                topics=contact.topics,
+                timezone=contact.timezone,
+            ),
+            event=None if event is None else _event_info(event),
+            style=AgentStyle(
+                tone=settings.tone,
+                language=settings.language,
+                sender_name=settings.sender_name,
+                signature=settings.signature,
+                model=settings.model,
+            ),
+            instructions=instructions,
+            days_until_event=_days_until(event),
+        )
+    except ValidationError as error:
+        raise TaskFailedError(
+            f"The contact, event or agent settings cannot be drafted from: {error}",
+            code="invalid_input",
+        ) from error
+
+
+def _event_info(event: Opportunity) -> EventInfo:
+    return EventInfo(
+        title=event.title,
+        description=event.description,
+        location=event.location,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        url=event.url,
+        topics=event.topics,
+    )
+
+
+def _days_until(event: Opportunity | None) -> int | None:
+    if event is None or event.starts_at is None:
+        return None
+    return (event.starts_at.astimezone(UTC).date() - datetime.now(UTC).date()).days
+
+
+def _store_draft(
+    session: Session,
+    task: AgentTask,
+    wanted: DraftOutreachInput,
+    recipient: str | None,
+    result: DraftResult,
+) -> OutreachDraft:
+    draft = OutreachDraft(
+        user_id=task.user_id,
+        agent_id=task.agent_id,
+        task_id=task.id,
+        contact_id=wanted.contact_id,
+        opportunity_id=task.opportunity_id,
+        channel=wanted.channel,
+        kind=DraftKind.INITIAL,
+        sequence_step=0,
+        recipient_email=recipient,
+        subject=result.draft.subject,
+        message_body=result.draft.text_body,
+        html_body=result.draft.html_body,
+        status=DraftStatus.PENDING_APPROVAL,
+        generator=result.generator.model_dump(mode="json"),
+    )
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def _approve_at_once(session: Session, task: AgentTask, draft: OutreachDraft) -> None:
+    """Approve for an agent the user lets send alone; a refusal leaves the draft to the user.
+
+    In a savepoint, so a refused approval (suppressed address, daily cap) undoes only
+    itself, and the send is queued only if the whole transaction commits.
+    """
+    try:
+        with session.begin_nested():
+            approve_draft(session, task.user_id, draft.id)
+    except DomainError as refusal:
+        session.refresh(draft)
+        logger.info(
+            "Automatic approval refused; the draft waits for the user",
+            extra={"draft_id": str(draft.id), "reason": refusal.message},
+        )

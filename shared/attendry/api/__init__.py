@@ -1,0 +1,1 @@
+"""The HTTP API: one Powertools resolver, one router per area."""

@@ -1,0 +1,84 @@
+"""The API's one resolver: routers joined, validation on, errors in one shape.
+
+Built once per execution environment at import, as Powertools intends; each area's
+routes live in their own router module.
+"""
+
+import base64
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler.openapi.models import (
+    HTTPBearer,
+    SecurityScheme,
+    Server,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from attendry.api import (
+    agents,
+    contacts,
+    drafts,
+    health,
+    notifications,
+    opportunities,
+    tasks,
+    usage,
+)
+from attendry.api.errors import register_error_handlers
+from attendry.config import api_settings
+from attendry.schemas.common import error_body
+
+TITLE = "Attendry Agents API"
+VERSION = "1.0.0"
+SECURITY_SCHEMES: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
+
+app = APIGatewayHttpResolver(enable_validation=True)
+register_error_handlers(app)
+for area in (health, agents, contacts, opportunities, notifications, tasks, usage, drafts):
+    app.include_router(area.router)
+
+app.enable_swagger(
+    path="/docs",
+    title=TITLE,
+    version=VERSION,
+    security_schemes=SECURITY_SCHEMES,
+    security=[{"bearerAuth": []}],
+)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> dict[str, Any]:
+    schema = app.get_openapi_schema(
+        title=TITLE,
+        version=VERSION,
+        servers=[Server(url="/")],
+        security_schemes=SECURITY_SCHEMES,
+        security=[{"bearerAuth": []}],
+    )
+    document: dict[str, Any] = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return document
+
+
+def body_size(event: dict[str, Any]) -> int:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(base64.b64decode(body))
+    return len(body.encode())
+
+
+def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Resolve one API Gateway event, refusing oversized bodies before anything parses them."""
+    limit = api_settings().max_body_bytes
+    if body_size(event) > limit:
+        body = error_body(
+            "payload_too_large", f"The request body is over the {limit // 1024} KB limit."
+        )
+        return {
+            "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "headers": {"Content-Type": "application/json"},
+            "body": body.model_dump_json(),
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)

@@ -1,0 +1,50 @@
+"""Routes for a user's contacts (saved speaker profiles)."""
+
+from http import HTTPStatus
+from typing import Annotated
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from attendry.api.auth import current_user_id
+from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.db.engine import session_scope
+from attendry.schemas.common import Page
+from attendry.schemas.contacts import Contact, ContactCreate
+from attendry.services import contacts
+
+router = Router()
+
+
+@router.post("/contacts", summary="Save a contact", tags=["contacts"])
+def create_contact(body: ContactCreate) -> tuple[Contact, int]:
+    with session_scope() as session:
+        contact = contacts.create_contact(session, current_user_id(router), body)
+        return Contact.model_validate(contact), HTTPStatus.CREATED
+
+
+@router.get("/contacts", summary="List your contacts, newest first", tags=["contacts"])
+def list_contacts(
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+    opportunity_id: Annotated[UUID | None, Query()] = None,
+) -> Page[Contact]:
+    with session_scope() as session:
+        rows, next_cursor = contacts.list_contacts(
+            session,
+            current_user_id(router),
+            limit=limit,
+            cursor=cursor,
+            opportunity_id=opportunity_id,
+        )
+        return Page[Contact](
+            items=[Contact.model_validate(r) for r in rows], next_cursor=next_cursor
+        )
+
+
+@router.get("/contacts/<contact_id>", summary="Read a contact", tags=["contacts"])
+def get_contact(contact_id: UUID) -> Contact:
+    with session_scope() as session:
+        contact = contacts.get_contact(session, current_user_id(router), contact_id)
+        return Contact.model_validate(contact)

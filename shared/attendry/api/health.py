@@ -1,0 +1,29 @@
+"""Liveness and database reachability, for load balancers and people alike."""
+
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from attendry.db.engine import session_scope
+from attendry.observability import logger
+
+router = Router()
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+@router.get("/health", summary="Liveness and database reachability", security=[])
+def health() -> tuple[Health, int]:
+    try:
+        with session_scope() as session:
+            session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        logger.exception("Database unreachable")
+        return Health(status="degraded", database="unreachable"), HTTPStatus.SERVICE_UNAVAILABLE
+    return Health(status="ok", database="ok"), HTTPStatus.OK

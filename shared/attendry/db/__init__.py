@@ -1,0 +1,1 @@
+"""Data access: the engine, the tables, their migrations and the repositories."""

@@ -1,0 +1,28 @@
+"""Bring a database to the newest schema, from code: no alembic.ini needed.
+
+The migrations live inside the package (`attendry.db:migrations`), so the same call works
+from a Lambda layer, the local runtime and the tests.
+"""
+
+from alembic import command
+from alembic.config import Config
+
+SCRIPT_LOCATION = "attendry.db:migrations"
+# The advisory lock env.py holds while migrating. Any fixed bigint works; this one spells
+# "attendry" in ASCII, so it is easy to spot in pg_locks.
+MIGRATION_LOCK_KEY = int.from_bytes(b"attendry", "big")
+
+
+def alembic_config(database_url: str) -> Config:
+    """An Alembic config for `database_url`, for `alembic.command` calls beyond upgrade."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    # Passed as an attribute, not an option: ConfigParser would read a '%' in the
+    # password as interpolation.
+    config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    """Run every migration not yet applied; safe to call concurrently (env.py locks)."""
+    command.upgrade(alembic_config(database_url), "head")

@@ -1,0 +1,125 @@
+"""`attendry-local`: the whole system on this machine, from template.yaml.
+
+    attendry-local [dev] [--template PATH] [--api-port N] [--aws-port N] [--no-schedules]
+    attendry-local token SUB [--hours N]
+
+Worker processes start with the spawn method, which re-imports this entry point in each
+of them; so this module imports only the standard library at the top and the runtime
+inside `dev`, keeping every function's cold start its own.
+"""
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from attendry.local.runtime import LocalRuntime
+
+DEFAULT_USER = "local-user"
+# Variables a developer sets in their shell that deployed functions get from elsewhere
+# (Secrets Manager); passed to every function when set.
+HOST_PASSTHROUGH = ("GEMINI_API_KEY",)
+_COMMANDS = ("dev", "token")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if not arguments or arguments[0] not in (*_COMMANDS, "-h", "--help"):
+        arguments.insert(0, "dev")
+    options = _parser().parse_args(arguments)
+    if options.command == "token":
+        return _token(options)
+    return _dev(options)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attendry-local",
+        description="Run template.yaml locally: HTTP API, SQS, schedules, SES, PostgreSQL.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    dev = commands.add_parser("dev", help="start everything in the foreground (default)")
+    dev.add_argument("--template", type=Path, default=Path("template.yaml"))
+    dev.add_argument("--api-port", type=int, default=_port("LOCAL_API_PORT", 3000))
+    dev.add_argument("--aws-port", type=int, default=_port("LOCAL_AWS_PORT", 4566))
+    dev.add_argument("--no-schedules", action="store_true", help="fire schedules only on demand")
+    dev.add_argument("--user", default=DEFAULT_USER, help="the user of the printed token")
+    token = commands.add_parser("token", help="print a token the local authorizer accepts")
+    token.add_argument("sub", help="the user id (the token's sub claim)")
+    token.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
+    return parser
+
+
+def _port(variable: str, default: int) -> int:
+    return int(os.environ.get(variable) or default)
+
+
+def _token(options: argparse.Namespace) -> int:
+    from attendry.local.auth import make_token
+
+    print(make_token(options.sub, ttl=timedelta(hours=options.hours)))
+    return 0
+
+
+def _dev(options: argparse.Namespace) -> int:
+    from attendry.db.migrate import upgrade
+    from attendry.local.postgres import local_database_url
+    from attendry.local.runtime import LocalRuntime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    template = options.template.resolve()
+    if not template.is_file():
+        print(f"attendry-local: no template at {template}", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    database_url = local_database_url(template.parent)
+    upgrade(database_url)
+    runtime = LocalRuntime(
+        template,
+        api_port=options.api_port,
+        aws_port=options.aws_port,
+        database_url=database_url,
+        run_schedules=not options.no_schedules,
+        env_overrides={name: os.environ[name] for name in HOST_PASSTHROUGH if name in os.environ},
+    )
+    with runtime:
+        print(_banner(runtime, options.user), flush=True)
+        stopping.wait()
+        print("attendry-local: stopping", flush=True)
+    return 0
+
+
+def _banner(runtime: "LocalRuntime", user: str) -> str:
+    topology = runtime.topology
+    token = runtime.make_token(user)
+    lines = [
+        "",
+        "attendry-local is running",
+        f"  HTTP API      {runtime.api_url}",
+        f"  AWS (moto)    {runtime.aws_endpoint}   (AWS_ENDPOINT_URL)",
+        f"  functions     {', '.join(topology.functions) or '-'}",
+        f"  queues        {len(topology.queue_mappings)} pollers",
+        f"  schedules     {', '.join(s.logical_id for s in topology.schedules) or '-'}",
+        "  local routes  " + "\n                ".join(runtime.local_routes.describe()),
+        "",
+        f"Token for {user} (12 h):",
+        f"  export TOKEN={token}",
+        f'  curl -H "Authorization: Bearer $TOKEN" {runtime.api_url}/agents',
+        "",
+        "Ctrl-C stops everything.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Pydantic models for what crosses the API: requests in, resources out."""

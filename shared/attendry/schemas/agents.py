@@ -1,0 +1,42 @@
+"""Agents as the API takes and gives them."""
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from attendry.db.enums import AgentStatus, AgentType
+from attendry.schemas.common import Resource
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class AgentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_type: AgentType
+    name: Name
+    settings: dict[str, Any] = Field(
+        default_factory=dict, description="Validated by the agent type's settings model."
+    )
+
+
+class AgentUpdate(BaseModel):
+    """Only the fields given change; `settings` keys merge into the current settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    status: AgentStatus | None = None
+    settings: dict[str, Any] | None = None
+
+
+class Agent(Resource):
+    id: UUID
+    agent_type: AgentType
+    name: str
+    status: AgentStatus
+    settings: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,51 @@
+"""Configuration of email sending: the EmailSend queue, and how long to trust a lost outcome.
+
+Queue URLs are optional here because the API only sends to the queue and the Sender only
+reads from it; the one that needs a URL asks for it and fails with the variable's name.
+"""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SendingSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    email_send_queue_url: str | None = Field(default=None, alias="EMAIL_SEND_QUEUE_URL")
+    email_send_dlq_url: str | None = Field(default=None, alias="EMAIL_SEND_DLQ_URL")
+    reconcile_grace_s: int = Field(
+        default=900,
+        ge=60,
+        alias="SEND_RECONCILE_GRACE_SECONDS",
+        description="How long a send whose outcome was lost waits for SES's Send event "
+        "before it is sent again.",
+    )
+    redrive_after_s: int = Field(
+        default=300,
+        ge=30,
+        alias="EMAIL_SEND_REDRIVE_AFTER_SECONDS",
+        description="How old an approved draft that never reached the Sender must be before "
+        "the re-drive queues it again.",
+    )
+    redrive_batch_size: int = Field(
+        default=200, ge=1, le=1000, alias="EMAIL_SEND_REDRIVE_BATCH_SIZE"
+    )
+    retry_base_delay_s: int = Field(default=30, ge=1, alias="EMAIL_SEND_RETRY_BASE_DELAY_S")
+    retry_max_delay_s: int = Field(default=900, ge=1, alias="EMAIL_SEND_RETRY_MAX_DELAY_S")
+
+    def queue_url(self) -> str:
+        if not self.email_send_queue_url:
+            raise RuntimeError("EMAIL_SEND_QUEUE_URL is not set: approved drafts cannot be queued.")
+        return self.email_send_queue_url
+
+    def dead_letter_queue_url(self) -> str:
+        if not self.email_send_dlq_url:
+            raise RuntimeError("EMAIL_SEND_DLQ_URL is not set: bad messages cannot be parked.")
+        return self.email_send_dlq_url
+
+
+@lru_cache(maxsize=1)
+def sending_settings() -> SendingSettings:
+    return SendingSettings()

@@ -1,0 +1,289 @@
+"""AgentTasks queues on moto, the worker's environment, and rows to run tasks against.
+
+moto runs as a server on loopback (what local mode uses too) and every test gets its own
+pair of queues, so messages never leak between tests. The worker and the API read their
+settings from the environment through cached factories; the `worker_env` fixture sets
+the variables and forgets the cached values before and after each test.
+"""
+
+import importlib.util
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from attendry.adapters.sqs import default_sqs_client
+from attendry.agents.drafting import llm_settings
+from attendry.db.engine import session_scope
+from attendry.db.enums import AgentStatus, AgentType, TaskStatus, TaskType
+from attendry.db.models import Agent, AgentTask, Contact, Opportunity
+from attendry.services.task_runner import default_runner
+from attendry.services.task_settings import llm_limit_settings, task_settings
+from tests.integration.api.conftest import alice, api_handler, bob, call_api  # noqa: F401
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+ROOT = Path(__file__).resolve().parents[3]
+REGION = "us-east-1"
+MAX_RECEIVE_COUNT = 5
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint() -> Iterator[str]:
+    """A moto server for the session, and the environment that points boto3 at it."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    variables = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    default_sqs_client.cache_clear()
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        default_sqs_client.cache_clear()
+
+
+@dataclass(frozen=True)
+class Queues:
+    client: "SQSClient"
+    url: str
+    arn: str
+    dlq_url: str
+
+    def receive(self, url: str | None = None) -> list["MessageTypeDef"]:
+        """Whatever is visible now, without waiting (moto answers at once)."""
+        response = self.client.receive_message(
+            QueueUrl=url or self.url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return response.get("Messages", [])
+
+    def receive_dead_letters(self) -> list["MessageTypeDef"]:
+        return self.receive(self.dlq_url)
+
+    def show_again(self, message: "MessageTypeDef") -> None:
+        """As if its visibility timeout had passed."""
+        self.client.change_message_visibility(
+            QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+
+    def sqs_event(self, messages: list["MessageTypeDef"]) -> dict[str, Any]:
+        """The Lambda event the SQS event source mapping would build from these messages."""
+        return {"Records": [self._record(m) for m in messages]}
+
+    def _record(self, message: "MessageTypeDef") -> dict[str, Any]:
+        attributes = {
+            name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
+            for name, value in message.get("MessageAttributes", {}).items()
+            if "StringValue" in value
+        }
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": attributes,
+            "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.arn,
+            "awsRegion": REGION,
+        }
+
+
+@pytest.fixture
+def queues(aws_endpoint: str) -> Queues:
+    """A fresh AgentTasks queue and DLQ, shaped like the template's (visible at once)."""
+    client = boto3.client("sqs")
+    suffix = uuid.uuid4().hex[:8]
+    dlq_url = client.create_queue(QueueName=f"AgentTasksDeadLetterQueue-{suffix}")["QueueUrl"]
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)}
+    url = client.create_queue(
+        QueueName=f"AgentTasksQueue-{suffix}",
+        Attributes={"VisibilityTimeout": "0", "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    arn = client.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return Queues(client=client, url=url, arn=arn, dlq_url=dlq_url)
+
+
+def forget_cached_settings() -> None:
+    for factory in (task_settings, llm_limit_settings, llm_settings, default_runner):
+        factory.cache_clear()
+
+
+@pytest.fixture
+def worker_env(
+    database_url: str, queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[pytest.MonkeyPatch]:
+    """The environment the template gives the agent-task function, offline drafter."""
+    monkeypatch.setenv("AGENT_TASKS_QUEUE_URL", queues.url)
+    monkeypatch.setenv("AGENT_TASKS_DLQ_URL", queues.dlq_url)
+    monkeypatch.setenv("MAX_RECEIVE_COUNT", str(MAX_RECEIVE_COUNT))
+    for name in ("GEMINI_API_KEY", "GEMINI_API_KEY_SECRET_ARN", "LLM_MONTHLY_BUDGET_USD"):
+        monkeypatch.delenv(name, raising=False)
+    forget_cached_settings()
+    yield monkeypatch
+    forget_cached_settings()
+
+
+def _load(function: str) -> ModuleType:
+    path = ROOT / "functions" / function / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{function}_app", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "AgentTaskFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:AgentTaskFunction"
+    aws_request_id: str = "test-request"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 120_000
+
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+@pytest.fixture(scope="session")
+def agent_task_handler(database_url: str) -> Handler:
+    module = _load("agent_tasks")
+    return lambda event: module.lambda_handler(event, LambdaContext())
+
+
+@pytest.fixture(scope="session")
+def task_redrive_handler(database_url: str) -> Handler:
+    module = _load("task_redrive")
+    return lambda event: module.lambda_handler(
+        event, LambdaContext(function_name="TaskRedriveFunction")
+    )
+
+
+def scheduled_event(at: datetime) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/TaskRedriveSchedule"],
+        "detail": {},
+    }
+
+
+@dataclass(frozen=True)
+class World:
+    """One user's outreach agent, an event and a contact saved from it."""
+
+    user_id: str
+    agent_id: uuid.UUID
+    opportunity_id: uuid.UUID
+    contact_id: uuid.UUID
+
+
+def make_world(
+    user_id: str,
+    *,
+    email: str | None = "ada@example.com",
+    agent_settings: dict[str, Any] | None = None,
+    agent_status: AgentStatus = AgentStatus.ACTIVE,
+) -> World:
+    with session_scope() as session:
+        agent = Agent(
+            user_id=user_id,
+            agent_type=AgentType.OUTREACH,
+            name="Outreach",
+            status=agent_status,
+            settings={"tone": "friendly", "sender_name": "Sam Lee", **(agent_settings or {})},
+        )
+        event = Opportunity(
+            user_id=user_id,
+            title="DataConf Europe 2026",
+            location="Berlin",
+            starts_at=datetime.now(UTC) + timedelta(days=40),
+            topics=["data engineering", "streaming"],
+        )
+        session.add_all([agent, event])
+        session.flush()
+        contact = Contact(
+            user_id=user_id,
+            name="Ada Lovelace",
+            email=email,
+            title="Head of Data",
+            company="Analytical Engines Ltd",
+            topics=["stream processing"],
+            opportunity_id=event.id,
+        )
+        session.add(contact)
+        session.flush()
+        return World(user_id, agent.id, event.id, contact.id)
+
+
+def queue_task(world: World, *, instructions: str | None = None) -> uuid.UUID:
+    """A task as the API stores it (queued, not yet enqueued)."""
+    with session_scope() as session:
+        task = AgentTask(
+            user_id=world.user_id,
+            agent_id=world.agent_id,
+            opportunity_id=world.opportunity_id,
+            task_type=TaskType.DRAFT_OUTREACH,
+            status=TaskStatus.QUEUED,
+            input={
+                "contact_id": str(world.contact_id),
+                "opportunity_id": None,
+                "channel": "email",
+                "instructions": instructions,
+            },
+        )
+        session.add(task)
+        session.flush()
+        return task.id
+
+
+def enqueue(queues: Queues, task_id: uuid.UUID) -> None:
+    queues.client.send_message(QueueUrl=queues.url, MessageBody=json.dumps({"task_id": str(task_id)}))

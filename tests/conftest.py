@@ -8,43 +8,15 @@ name, and drops it at the end. Tests that touch the database request `database_u
 """
 
 import os
-import shutil
-import socket
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from sqlalchemy.pool import NullPool
 
 from attendry.config import database_settings
 from attendry.db.engine import get_engine
-from attendry.db.migrate import upgrade
-from attendry.local.postgres import EmbeddedPostgres, drop_database, ensure_database
-
-MACHINE_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def _answers(url: str) -> bool:
-    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 2})
-    try:
-        with engine.connect():
-            return True
-    except OperationalError:
-        return False
-    finally:
-        engine.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from attendry.local.postgres import scratch_database, scratch_server
 
 
 def reset_engine() -> None:
@@ -58,41 +30,25 @@ def reset_engine() -> None:
 @pytest.fixture(scope="session")
 def database_server_url() -> Iterator[str]:
     """A URL on the server the test databases are created on."""
-    explicit = os.environ.get("DATABASE_URL")
-    if explicit:
-        yield explicit
-    elif _answers(MACHINE_SERVER_URL):
-        yield MACHINE_SERVER_URL
-    else:
-        # Not pytest's tmp_path: it keeps its base directory 0700, and PostgreSQL may run
-        # as another account when the tests run as root.
-        base = Path(tempfile.mkdtemp(prefix="attendry-pg-"))
-        server = EmbeddedPostgres(base / "data", port=_free_port(), durable=False)
-        try:
-            yield server.start()
-        finally:
-            server.stop()
-            shutil.rmtree(base, ignore_errors=True)
+    with scratch_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def database_url(database_server_url: str) -> Iterator[str]:
     """A fresh database at the newest schema, set as DATABASE_URL for the whole session."""
-    name = f"attendry_test_{uuid.uuid4().hex[:8]}"
-    url = ensure_database(database_server_url, name)
     previous = os.environ.get("DATABASE_URL")
-    try:
-        upgrade(url)
-        os.environ["DATABASE_URL"] = url
-        reset_engine()
-        yield url
-    finally:
-        reset_engine()
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
-        drop_database(database_server_url, name)
+    with scratch_database(database_server_url, "attendry_test") as url:
+        try:
+            os.environ["DATABASE_URL"] = url
+            reset_engine()
+            yield url
+        finally:
+            reset_engine()
+            if previous is None:
+                os.environ.pop("DATABASE_URL", None)
+            else:
+                os.environ["DATABASE_URL"] = previous
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import os
 import shutil
-import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -17,16 +16,10 @@ from attendry.local.postgres import (
     database_server_url,
     drop_database,
     ensure_database,
+    free_port,
 )
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _pid_alive(pid: int) -> bool:
@@ -58,7 +51,7 @@ def data_dir() -> Iterator[Path]:
 
 
 def test_embedded_server_keeps_data_across_restarts(data_dir: Path) -> None:
-    server = EmbeddedPostgres(data_dir, port=_free_port(), durable=False)
+    server = EmbeddedPostgres(data_dir, port=free_port(), durable=False)
     try:
         url = server.start()
         _scalar(url, "CREATE TABLE kept (note text)", "INSERT INTO kept VALUES ('still here')")
@@ -74,7 +67,7 @@ def test_embedded_server_keeps_data_across_restarts(data_dir: Path) -> None:
 
         # A second handle on the same directory (a restart after a crash) adopts the
         # running server instead of starting another.
-        assert EmbeddedPostgres(data_dir, port=_free_port()).start() == url
+        assert EmbeddedPostgres(data_dir, port=free_port()).start() == url
     finally:
         server.stop()
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -89,7 +90,7 @@ def llm_settings_from_environment(settings: TaskSettings) -> LlmSettings:
     from aws_lambda_powertools.utilities.parameters import get_secret
 
     key = str(get_secret(settings.gemini_api_key_secret_arn)).strip()
-    return configured.model_copy(update={"gemini_api_key": key or None}) if key else configured
+    return configured.model_copy(update={"gemini_api_key": SecretStr(key)}) if key else configured
 
 
 def is_metered(drafter: Drafter) -> bool:

@@ -31,6 +31,12 @@ IdempotencyKey = Annotated[
     "/agents/<agent_id>/tasks",
     summary="Assign a task to an agent (queued; 202)",
     tags=["tasks"],
+    responses={
+        202: {
+            "description": "The task is stored and queued (or an idempotent repeat of it).",
+            "content": {"application/json": {"model": Task}},
+        }
+    },
 )
 def assign_task(
     agent_id: UUID, body: TaskCreate, idempotency_key: IdempotencyKey = None

@@ -1,5 +1,7 @@
 """Clients for the AWS stand-in, with credentials that can never reach a real account."""
 
+import threading
+from functools import cache
 from typing import Any
 
 import boto3
@@ -8,7 +10,12 @@ import boto3
 FAKE_ACCESS_KEY_ID = "testing"
 FAKE_SECRET_ACCESS_KEY = "testing"  # noqa: S105
 
+# A boto3 session loads botocore's models once; clients are cheap after the first.
+# Sessions are not thread-safe, clients are: creating them is serialised.
+_client_lock = threading.Lock()
 
+
+@cache
 def local_session(region: str) -> boto3.session.Session:
     return boto3.session.Session(
         aws_access_key_id=FAKE_ACCESS_KEY_ID,
@@ -20,4 +27,5 @@ def local_session(region: str) -> boto3.session.Session:
 
 def local_client(service: str, endpoint_url: str, region: str) -> Any:
     """A boto3 client bound to the stand-in; typed loosely as callers use many services."""
-    return local_session(region).client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]
+    with _client_lock:
+        return local_session(region).client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]

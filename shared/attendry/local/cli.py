@@ -73,6 +73,7 @@ def _dev(options: argparse.Namespace) -> int:
     from attendry.db.migrate import upgrade
     from attendry.local.postgres import local_database_url
     from attendry.local.runtime import LocalRuntime
+    from attendry.local.template import TemplateError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     template = options.template.resolve()
@@ -88,6 +89,8 @@ def _dev(options: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     database_url = local_database_url(template.parent)
     upgrade(database_url)
+    if stopping.is_set():
+        return 0
     runtime = LocalRuntime(
         template,
         api_port=options.api_port,
@@ -96,30 +99,46 @@ def _dev(options: argparse.Namespace) -> int:
         run_schedules=not options.no_schedules,
         env_overrides={name: os.environ[name] for name in HOST_PASSTHROUGH if name in os.environ},
     )
-    with runtime:
+    try:
+        runtime.start()
+    except (OSError, TemplateError) as error:
+        print(f"attendry-local: {error}", file=sys.stderr)
+        return 1
+    try:
         print(_banner(runtime, options.user), flush=True)
         stopping.wait()
         print("attendry-local: stopping", flush=True)
+    finally:
+        runtime.stop()
     return 0
 
 
 def _banner(runtime: "LocalRuntime", user: str) -> str:
     topology = runtime.topology
     token = runtime.make_token(user)
+    schedules = [
+        f"{min(schedule.names, key=len)} {schedule.expression}" for schedule in topology.schedules
+    ]
+    indent = "\n                "
     lines = [
         "",
         "attendry-local is running",
         f"  HTTP API      {runtime.api_url}",
         f"  AWS (moto)    {runtime.aws_endpoint}   (AWS_ENDPOINT_URL)",
         f"  functions     {', '.join(topology.functions) or '-'}",
-        f"  queues        {len(topology.queue_mappings)} pollers",
-        f"  schedules     {', '.join(s.logical_id for s in topology.schedules) or '-'}",
-        "  local routes  " + "\n                ".join(runtime.local_routes.describe()),
+        f"  queues        {', '.join(m.queue_id for m in topology.queue_mappings) or '-'}",
+        f"  schedules     {indent.join(schedules) or '-'}",
+        f"  local routes  {indent.join(runtime.local_routes.describe())}",
         "",
         f"Token for {user} (12 h):",
         f"  export TOKEN={token}",
         f'  curl -H "Authorization: Bearer $TOKEN" {runtime.api_url}/agents',
-        "",
-        "Ctrl-C stops everything.",
     ]
+    if schedules:
+        name = min(topology.schedules[0].names, key=len)
+        lines.append(
+            f"  curl -X POST {runtime.api_url}/_local/schedules/{name}/fire"
+            ' -d \'{"time": "2030-01-01T08:00:00Z"}\''
+        )
+    lines += ["", "Ctrl-C stops everything."]
     return "\n".join(lines)

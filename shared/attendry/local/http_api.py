@@ -96,7 +96,7 @@ class HttpApiServer:
         if match.route.authorizer is not None:
             try:
                 authorizer_context = authorize(
-                    headers.get("authorization"),
+                    headers.get(match.route.authorizer.identity_header),
                     match.route.authorizer,
                     match.route.scopes,
                     self.jwt_secret,

@@ -7,8 +7,9 @@ inbound mail and SES events) adds its own routes without the HTTP server knowing
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import unquote
 
 from attendry.local.apigw import HttpResponse, json_response
 
@@ -46,12 +47,12 @@ class LocalRequest:
 LocalHandler = Callable[[LocalRequest], HttpResponse]
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Route:
     method: str
+    path: str
     pattern: re.Pattern[str]
     handler: LocalHandler
-    template: str = field(default="")
 
 
 class LocalRoutes:
@@ -64,10 +65,10 @@ class LocalRoutes:
         if not path.startswith(LOCAL_PREFIX):
             raise ValueError(f"Local routes live under {LOCAL_PREFIX}: {path}")
         pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
-        self._routes.append(_Route(method.upper(), re.compile(f"^{pattern}$"), handler, path))
+        self._routes.append(_Route(method.upper(), path, re.compile(f"^{pattern}$"), handler))
 
     def describe(self) -> list[str]:
-        return [f"{route.method} {route.template}" for route in self._routes]
+        return [f"{route.method} {route.path}" for route in self._routes]
 
     def dispatch(self, request: LocalRequest) -> HttpResponse:
         path_matched = False
@@ -78,17 +79,9 @@ class LocalRoutes:
             path_matched = True
             if route.method != request.method:
                 continue
+            parameters = {name: unquote(value) for name, value in found.groupdict().items()}
             try:
-                return route.handler(
-                    LocalRequest(
-                        method=request.method,
-                        path=request.path,
-                        path_parameters=found.groupdict(),
-                        query=request.query,
-                        headers=request.headers,
-                        body=request.body,
-                    )
-                )
+                return route.handler(replace(request, path_parameters=parameters))
             except LocalRouteError as error:
                 return json_response(error.status, {"message": error.message})
         if path_matched:

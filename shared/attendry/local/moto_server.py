@@ -1,12 +1,13 @@
 """The AWS stand-in: moto's server in a thread of this process, on the loopback only.
 
-In-process so that later parts of the local runtime can read what moto holds (the SES
-outbox) directly, and so that stopping the runtime leaves no server behind.
+In-process so that stopping the runtime leaves no server behind. moto keeps its state per
+process, not per server: `attendry-local dev` starts from nothing, and runtimes started
+one after another in one process (tests) share what the earlier ones created, which
+provisioning tolerates.
 """
 
 import logging
 import socket
-import urllib.request
 
 from moto.server import ThreadedMotoServer
 
@@ -32,14 +33,6 @@ class AwsStandIn:
         server = ThreadedMotoServer(ip_address=self.host, port=self._requested_port, verbose=False)
         server.start()
         self._server = server
-        self.reset()
-
-    def reset(self) -> None:
-        """moto's state is per process, not per server: start every run from nothing."""
-        url = f"{self.endpoint}/moto-api/reset"
-        request = urllib.request.Request(url, method="POST")  # noqa: S310 - our loopback server
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-            pass
 
     def stop(self) -> None:
         if self._server is not None:

@@ -10,10 +10,13 @@ import urllib.request
 from email import message_from_string, policy
 from email.message import EmailMessage
 from email.utils import getaddresses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from attendry.local.apigw import HttpResponse, json_response
 from attendry.local.local_routes import LocalRequest, LocalRouteError, LocalRoutes
+
+if TYPE_CHECKING:
+    from attendry.local.runtime import LocalRuntime
 
 OUTBOX_PATH = "/_local/outbox"
 _TIMEOUT_S = 5
@@ -33,7 +36,7 @@ def _part_text(message: EmailMessage, subtype: str) -> str | None:
     if part is None or part.get_content_type() != f"text/{subtype}":
         return None
     content = part.get_content()
-    return content if isinstance(content, str) else None
+    return content.replace("\r\n", "\n") if isinstance(content, str) else None
 
 
 def parse_raw_email(ses_message_id: str, raw: str) -> dict[str, Any]:
@@ -85,3 +88,8 @@ def register_outbox_route(routes: LocalRoutes, aws_endpoint: str) -> None:
         return json_response(200, {"emails": emails, "count": len(emails)})
 
     routes.add("GET", OUTBOX_PATH, outbox)
+
+
+def outbox_extension(runtime: "LocalRuntime") -> None:
+    """A LocalRuntime extension: `LocalRuntime(..., extensions=[outbox_extension])`."""
+    register_outbox_route(runtime.local_routes, runtime.aws_endpoint)

@@ -15,8 +15,12 @@ import importlib.util
 import logging
 import os
 import pwd
+import shutil
+import socket
 import stat
 import subprocess
+import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -297,3 +301,65 @@ def local_database_url(repo_root: Path | None = None) -> str:
     if settings.database_url:
         return settings.database_url
     return ensure_database(database_server_url(repo_root), LOCAL_DATABASE)
+
+
+MACHINE_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def answers(url: str) -> bool:
+    """Whether a PostgreSQL server accepts a connection at `url` right now."""
+    engine = create_engine(
+        normalize_url(url), poolclass=NullPool, connect_args={"connect_timeout": 2}
+    )
+    try:
+        with engine.connect():
+            return True
+    except DBAPIError:
+        return False
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def scratch_server() -> Iterator[str]:
+    """A server to make throw-away databases on, for tests and benchmarks.
+
+    DATABASE_URL's server if set, else the machine's own on 127.0.0.1:5432 if it answers,
+    else an embedded server in a temporary directory, removed afterwards.
+    """
+    settings = LocalPostgresSettings()
+    if settings.database_url:
+        yield settings.database_url
+        return
+    if answers(MACHINE_SERVER_URL):
+        yield MACHINE_SERVER_URL
+        return
+    # Not a 0700 temp dir of pytest's: PostgreSQL may run as another account under root.
+    base = Path(tempfile.mkdtemp(prefix="attendry-pg-"))
+    server = EmbeddedPostgres(base / "data", port=free_port(), durable=False)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A new, uniquely named database at the newest schema, dropped afterwards."""
+    from attendry.db.migrate import upgrade
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = ensure_database(server_url, name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_database(server_url, name)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

@@ -4,7 +4,8 @@ Queues keep their visibility timeout, retention, FIFO settings and redrive polic
 poison message really reaches its dead-letter queue); topics keep their subscriptions;
 buses and rules, buckets, SES identities, configuration sets, event destinations and
 receipt rules, and secrets are created as CloudFormation would. A type not listed here
-has no local stand-in and is only named (see `/_local/resources`).
+has no local stand-in and is only named (see `/_local/resources`). What already exists
+(an earlier runtime in the same process) is kept, as a stack update would keep it.
 """
 
 import json
@@ -12,6 +13,8 @@ import logging
 import secrets
 from collections.abc import Callable
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from attendry.local.aws import local_client
 from attendry.local.stack import LocalStack
@@ -34,6 +37,7 @@ _SUBSCRIPTION_ATTRIBUTES = ("RawMessageDelivery", "FilterPolicyScope")
 _SUBSCRIPTION_JSON_ATTRIBUTES = ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy")
 _TARGET_KEYS = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "SqsParameters")
 _DELIVERABLE_TARGETS = ("AWS::SQS::Queue", "AWS::SNS::Topic")
+_ALREADY_EXISTS = ("AlreadyExists", "ResourceExists")
 
 
 class Provisioner:
@@ -111,6 +115,7 @@ class Provisioner:
             Name=self.stack.resource(logical_id).name, Attributes=attributes
         )["TopicArn"]
         for subscription in properties.get("Subscription") or []:
+            _warn_if_undelivered(logical_id, subscription["Protocol"])
             sns.subscribe(
                 TopicArn=topic_arn,
                 Protocol=subscription["Protocol"],
@@ -131,6 +136,7 @@ class Provisioner:
                 if name in properties
             }
         )
+        _warn_if_undelivered(logical_id, properties["Protocol"])
         self._client("sns").subscribe(
             TopicArn=properties["TopicArn"],
             Protocol=properties["Protocol"],
@@ -139,7 +145,8 @@ class Provisioner:
         )
 
     def _event_bus(self, logical_id: str) -> None:
-        self._client("events").create_event_bus(Name=self.stack.resource(logical_id).name)
+        name = self.stack.resource(logical_id).name
+        _unless_exists(self._client("events").create_event_bus, Name=name)
 
     def _rule(self, logical_id: str) -> None:
         """Rules keep their targets that the stand-in delivers to (queues, topics);
@@ -180,7 +187,7 @@ class Provisioner:
 
     def _configuration_set(self, logical_id: str) -> None:
         name = self.stack.resource(logical_id).name
-        self._client("sesv2").create_configuration_set(ConfigurationSetName=name)
+        _unless_exists(self._client("sesv2").create_configuration_set, ConfigurationSetName=name)
 
     def _event_destination(self, logical_id: str) -> None:
         properties = self.stack.properties(logical_id)
@@ -193,7 +200,8 @@ class Provisioner:
         sns_destination = destination.get("SnsDestination")
         if sns_destination:
             event_destination["SNSDestination"] = {"TopicARN": sns_destination["TopicARN"]}
-        self._client("ses").create_configuration_set_event_destination(
+        _unless_exists(
+            self._client("ses").create_configuration_set_event_destination,
             ConfigurationSetName=properties["ConfigurationSetName"],
             EventDestination=event_destination,
         )
@@ -215,10 +223,26 @@ class Provisioner:
         value = properties.get("SecretString")
         if value is None:
             value = _generated_secret(properties.get("GenerateSecretString") or {})
-        created = self._client("secretsmanager").create_secret(
-            Name=self.stack.resource(logical_id).name, SecretString=str(value)
-        )
-        self.stack.record_arn(logical_id, created["ARN"])
+        secrets_manager = self._client("secretsmanager")
+        name = self.stack.resource(logical_id).name
+        created = _unless_exists(secrets_manager.create_secret, Name=name, SecretString=str(value))
+        arn = created["ARN"] if created else secrets_manager.describe_secret(SecretId=name)["ARN"]
+        self.stack.record_arn(logical_id, arn)
+
+
+def _unless_exists(create: Callable[..., Any], **request: Any) -> Any:
+    """`create(**request)`, or None when the resource is already there."""
+    try:
+        return create(**request)
+    except ClientError as error:
+        if any(marker in error.response["Error"]["Code"] for marker in _ALREADY_EXISTS):
+            return None
+        raise
+
+
+def _warn_if_undelivered(logical_id: str, protocol: str) -> None:
+    if protocol == "lambda":
+        log.warning("%s: SNS deliveries to functions are not made locally", logical_id)
 
 
 def _attribute(value: Any) -> str:

@@ -5,22 +5,24 @@ same wiring.
 """
 
 import logging
+import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
-from attendry.local.apigw import HttpResponse, RouteTable, json_response
+from attendry.local.apigw import RouteTable
 from attendry.local.auth import jwt_secret, make_token
 from attendry.local.aws import local_client
+from attendry.local.control_routes import add_control_routes
 from attendry.local.environment import function_environment
-from attendry.local.functions import FunctionNotFoundError, FunctionPool, Invocation
+from attendry.local.functions import FunctionPool, Invocation
 from attendry.local.http_api import HttpApiServer
-from attendry.local.local_routes import LocalRequest, LocalRouteError, LocalRoutes
+from attendry.local.local_routes import LocalRoutes
 from attendry.local.moto_server import AwsStandIn
 from attendry.local.provision import Provisioner
-from attendry.local.schedules import ScheduleClock, ScheduleFirer, TargetOutcome, format_event_time
+from attendry.local.schedules import ScheduleClock, ScheduleFirer, TargetOutcome
 from attendry.local.sqs_poller import QueuePoller
 from attendry.local.stack import DEFAULT_STACK_NAME, LocalAddresses, LocalResource, LocalStack
 from attendry.local.template import read_template
@@ -77,6 +79,7 @@ class LocalRuntime:
         self._pollers: list[QueuePoller] = []
         self._aws_started = False
         self._firer: ScheduleFirer | None = None
+        self._sqs: Any = None
 
     @property
     def stack(self) -> LocalStack:
@@ -132,6 +135,7 @@ class LocalRuntime:
         functions = self._launch_functions()
         provisioner.create_resources()
         functions.wait_ready()
+        self._sqs = local_client("sqs", addresses.aws_endpoint, addresses.region)
         self._firer = ScheduleFirer(
             invoke=self.invoke,
             send_to_queue=self._send_to_queue,
@@ -152,7 +156,7 @@ class LocalRuntime:
         if self._run_schedules and self.topology.schedules:
             self._clock = ScheduleClock(list(self.topology.schedules), self._firer)
             self._clock.start()
-        self._add_builtin_routes()
+        add_control_routes(self)
         for extension in self._extensions:
             extension(self)
         self._http.routes = RouteTable(self.topology.routes)
@@ -251,83 +255,13 @@ class LocalRuntime:
 
     def _send_to_queue(self, queue_id: str, body: str) -> str:
         queue = self.stack.resource(queue_id)
-        addresses = self.stack.addresses
-        sqs = local_client("sqs", addresses.aws_endpoint, addresses.region)
         request: dict[str, Any] = {"QueueUrl": queue.url, "MessageBody": body}
         if queue.name.endswith(".fifo"):
-            request.update(MessageGroupId=queue_id, MessageDeduplicationId=str(hash(body)))
-        return str(sqs.send_message(**request)["MessageId"])
-
-    def _add_builtin_routes(self) -> None:
-        self.local_routes.add("GET", "/_local/resources", self._resources_route)
-        self.local_routes.add("POST", "/_local/token", self._token_route)
-        self.local_routes.add("POST", "/_local/schedules/{name}/fire", self._fire_route)
-        self.local_routes.add("POST", "/_local/functions/{logical_id}/invoke", self._invoke_route)
-
-    def _resources_route(self, request: LocalRequest) -> HttpResponse:
-        return json_response(
-            200,
-            {
-                "api_url": self.api_url,
-                "aws_endpoint": self.aws_endpoint,
-                "resources": [resource.describe() for resource in self.resources()],
-            },
-        )
-
-    def _token_route(self, request: LocalRequest) -> HttpResponse:
-        body = request.json()
-        sub = body.get("sub") if isinstance(body, dict) else None
-        if not isinstance(sub, str) or not sub:
-            raise LocalRouteError(400, 'Give the user id as a non-empty string: {"sub": ...}')
-        return json_response(200, {"token": self.make_token(sub)})
-
-    def _fire_route(self, request: LocalRequest) -> HttpResponse:
-        name = request.path_parameters["name"]
-        try:
-            schedule = self.schedule(name)
-        except KeyError as error:
-            raise LocalRouteError(404, f"No schedule named {name}") from error
-        at = _requested_time(request.json())
-        outcomes = self.firer.fire(schedule, at)
-        status = 500 if any(outcome.error for outcome in outcomes) else 200
-        return json_response(
-            status,
-            {
-                "schedule": schedule.logical_id,
-                "time": format_event_time(at),
-                "targets": [outcome.describe() for outcome in outcomes],
-            },
-        )
-
-    def _invoke_route(self, request: LocalRequest) -> HttpResponse:
-        logical_id = request.path_parameters["logical_id"]
-        try:
-            invocation = self.invoke(logical_id, request.json())
-        except FunctionNotFoundError as error:
-            raise LocalRouteError(404, f"No function named {logical_id}") from error
-        if invocation.failed:
-            return json_response(
-                500, {"requestId": invocation.request_id, "error": invocation.error}
-            )
-        return json_response(
-            200, {"requestId": invocation.request_id, "payload": invocation.payload}
-        )
+            request.update(MessageGroupId=queue_id, MessageDeduplicationId=str(uuid.uuid4()))
+        return str(self._sqs.send_message(**request)["MessageId"])
 
 
 def _api_id(stack: LocalStack) -> str:
     apis = [resource for resource in stack.resources() if resource.type == "AWS::ApiGatewayV2::Api"]
     served = [resource for resource in apis if resource.emulated]
     return served[0].name if served else "local"
-
-
-def _requested_time(body: Any) -> datetime:
-    value = body.get("time") if isinstance(body, dict) else None
-    if value is None:
-        return datetime.now(UTC)
-    if not isinstance(value, str):
-        raise LocalRouteError(400, "time must be an ISO-8601 string")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as error:
-        raise LocalRouteError(400, f"time is not ISO-8601: {value}") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

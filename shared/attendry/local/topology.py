@@ -42,6 +42,7 @@ class JwtAuthorizerDef:
     name: str
     issuer: str | None
     audience: tuple[str, ...]
+    identity_header: str = "authorization"  # identitySource: $request.header.<name>
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ def _function(stack: LocalStack, logical_id: str) -> FunctionDef:
     code = stack.resolve(properties.get("Code") or {})
     if code.get("S3Bucket") != LOCAL_CODE_BUCKET:
         raise TemplateError(f"{logical_id}: only local CodeUri folders can run locally")
+    runtime = str(stack.resolve(properties.get("Runtime", "python3.12")))
+    if not runtime.startswith("python"):
+        raise TemplateError(f"{logical_id}: only Python functions run locally ({runtime})")
     resource = stack.resource(logical_id)
     return FunctionDef(
         logical_id=logical_id,
@@ -120,7 +124,7 @@ def _function(stack: LocalStack, logical_id: str) -> FunctionDef:
         arn=str(resource.arn),
         code_dir=(stack.template.root / str(code["S3Key"])).resolve(),
         handler=str(stack.resolve(properties["Handler"])),
-        runtime=str(stack.resolve(properties.get("Runtime", "python3.12"))),
+        runtime=runtime,
         timeout_s=int(stack.resolve(properties.get("Timeout", LAMBDA_DEFAULT_TIMEOUT_S))),
         memory_mb=int(stack.resolve(properties.get("MemorySize", LAMBDA_DEFAULT_MEMORY_MB))),
         environment=dict((properties.get("Environment") or {}).get("Variables") or {}),
@@ -144,6 +148,8 @@ def _function_id_by_name(functions: dict[str, FunctionDef], name: str) -> str | 
 
 
 def _routes(stack: LocalStack) -> list[HttpRoute]:
+    for rest_api in stack.logical_ids("AWS::ApiGateway::RestApi"):
+        log.warning("%s: REST APIs are not served locally, only HTTP APIs", rest_api)
     routes: list[HttpRoute] = []
     for api_id in stack.logical_ids("AWS::ApiGatewayV2::Api"):
         body = stack.raw_properties(api_id).get("Body")
@@ -193,10 +199,12 @@ def _route_security(
                 raise TemplateError(f"{where}: only JWT authorizers are emulated ({name})")
             jwt_config = stack.resolve(config.get("jwtConfiguration") or {})
             audience = jwt_config.get("audience") or []
+            source = str(config.get("identitySource") or "$request.header.Authorization")
             authorizer = JwtAuthorizerDef(
                 name=name,
                 issuer=jwt_config.get("issuer") or None,
                 audience=tuple(audience if isinstance(audience, list) else [audience]),
+                identity_header=source.removeprefix("$request.header.").lower(),
             )
             return authorizer, tuple(scopes or ())
     return None, ()

@@ -128,8 +128,8 @@ def approve_draft(
     Callers inside their own transaction (the agent worker approving for an agent with
     `requires_approval: false`) get the same guarantee: nothing is queued unless their
     transaction commits. Refusals: `invalid_draft_state` (409), `invalid_recipient` (422),
-    an unsafe subject or sender name (422, naming the field), `recipient_suppressed`,
-    `sending_paused`, `daily_send_cap_reached` (409).
+    an unsafe subject, sender or recipient name (422, naming the field),
+    `recipient_suppressed`, `sending_paused`, `daily_send_cap_reached` (409).
     """
     now = now or datetime.now(UTC)
     draft = get_owned(session, OutreachDraft, user_id, draft_id, noun=DRAFT, for_update=True)
@@ -151,13 +151,14 @@ def _check_email_draft(session: Session, user_id: str, draft: OutreachDraft, now
     agent = session.get(Agent, draft.agent_id, with_for_update=True)
     if agent is None:
         raise DraftStateError(f"Draft {draft.id} has no agent any more.")
-    address = draft.recipient_email
-    if not address:
-        contact = session.get(Contact, draft.contact_id)
-        address = contact.email if contact is not None else None
+    contact = session.get(Contact, draft.contact_id)
+    address = draft.recipient_email or (contact.email if contact is not None else None)
     draft.recipient_email = recipient_address(address)
+    # Everything that becomes a header is checked now, so the Sender never fails on it.
     check_header_value("subject", draft.subject or "")
     check_header_value("sender_name", sender_display_name(agent))
+    if contact is not None and contact.name:
+        check_header_value("recipient_name", contact.name)
     refuse_unsendable(session, user_id, draft.recipient_email)
 
     settings = settings_for(agent.agent_type, agent.settings)

@@ -20,15 +20,19 @@ SES message id on the row (`record_ses_acceptance`); the next delivery then only
 the draft. Only when the grace period (SEND_RECONCILE_GRACE_SECONDS, 15 minutes by
 default) passes with no such event is the email sent again.
 
-The trade-off: SES publishes `Send` within seconds when it accepted a message, so after
-the grace period silence almost always means the first attempt never reached SES, and
-sending again is what the user asked for. If the event is lost or delayed past the grace
-period, the contact can receive a second copy. The opposite choice (never send again)
+The trade-off: SES publishes `Send` as soon as it accepts a message, so silence for the
+whole grace period almost always means the attempt never reached SES, and sending again
+is what the user asked for. If the event is lost or arrives after the grace period, the
+contact can receive a second copy. The opposite choice (never send again without proof)
 would silently drop emails the user approved whenever a function dies at the wrong
-moment; a long grace period makes a duplicate needs both a crash in a window of
-milliseconds and a lost event. An attempt that SES certainly refused (throttling, a 5xx,
-a connection that never opened) is not in doubt: its start time is cleared and the retry
-sends at once.
+moment. With a long grace period a duplicate needs both a crash in the millisecond window
+between SES accepting and its answer arriving, and a lost or very late event. An attempt
+that SES certainly did not take (throttling, a 5xx, a connection that never opened) is
+not in doubt: its start time is cleared and the retry, after a backoff, sends at once.
+
+At send time an address suppressed since approval fails the draft with the reason; a
+user whose sending was paused keeps the draft `approved` (held, not failed), and the
+re-drive queues it again once sending resumes.
 """
 
 import random
@@ -208,7 +212,8 @@ def record_ses_acceptance(
     Shared by the Sender (from SendEmail's answer) and by the processing of SES's `Send`
     event (which finds the row by its `sent_id` tag when the Sender's answer was lost),
     so whichever comes first records it and the other changes nothing. Status only moves
-    forward: a row that an event already took further keeps its status.
+    forward: a row that an event already took further keeps its status. Callers lock the
+    draft (if any) before the sent row, as the Sender does.
     """
     changed = False
     if sent.ses_message_id is None:
@@ -329,7 +334,7 @@ class Sender:
         claimed = self._claim(draft_id, now)
         if isinstance(claimed, SendResult):
             return claimed
-        return self._call_ses(claimed, now)
+        return self._call_ses(claimed)
 
     def _claim(self, draft_id: UUID, now: datetime) -> "SendResult | _Prepared":
         with session_scope(self.engine) as session:
@@ -408,7 +413,7 @@ class Sender:
         draft.status = DraftStatus.SENDING
         return _Prepared(draft.id, sent_id, draft.user_id, draft.agent_id, recipient, message)
 
-    def _call_ses(self, prepared: _Prepared, now: datetime) -> SendResult:
+    def _call_ses(self, prepared: _Prepared) -> SendResult:
         try:
             ses_message_id = self.ses.send_raw(
                 raw=prepared.message.as_bytes(),
@@ -448,15 +453,20 @@ class Sender:
             "SES accepted the email",
             extra={"sent_id": str(prepared.sent_id), "ses_message_id": ses_message_id},
         )
-        self._record_acceptance(prepared, ses_message_id, now)
+        self._record_acceptance(prepared, ses_message_id, self.clock())
         return SendResult(SendOutcome.SENT, prepared.draft_id, prepared.sent_id)
 
     def _record_acceptance(self, prepared: _Prepared, ses_message_id: str, now: datetime) -> None:
         """Retried a few times in place: if the database cannot be told now, the row stays
-        `sending` and only the Send event (or the grace period) can settle it."""
+        `sending` and only the Send event (or the grace period) can settle it.
+
+        Locks the draft before the sent row, the order every step of a send uses, so a
+        redelivery claiming the same draft waits instead of deadlocking.
+        """
         for attempt in range(1, RECORD_ATTEMPTS + 1):
             try:
                 with session_scope(self.engine) as session:
+                    session.get(OutreachDraft, prepared.draft_id, with_for_update=True)
                     sent = session.get(OutreachSent, prepared.sent_id, with_for_update=True)
                     if sent is not None:
                         record_ses_acceptance(
@@ -485,6 +495,7 @@ class Sender:
 
     def _clear_attempt(self, prepared: _Prepared) -> None:
         with session_scope(self.engine) as session:
+            session.get(OutreachDraft, prepared.draft_id, with_for_update=True)
             sent = session.get(OutreachSent, prepared.sent_id, with_for_update=True)
             if sent is not None:
                 sent.meta = {k: v for k, v in sent.meta.items() if k != "send_attempt"}

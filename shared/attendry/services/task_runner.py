@@ -183,7 +183,7 @@ class TaskRunner:
 
     def dead_letter(self, record: SQSRecord, reason: str) -> None:
         logger.warning(
-            "Malformed task message sent to the dead-letter queue",
+            "Task message parked on the dead-letter queue",
             extra={"message_id": record.message_id, "reason": reason},
         )
         self.dead_letters.send_text(
@@ -220,7 +220,7 @@ class TaskRunner:
                 )
                 self._settle(task, error, fail_with=_describe(error))
                 return RunResult(Outcome.FAILED, reason=_describe(error))
-            if not isinstance(error, LlmError | DATABASE_DOWN):
+            if not isinstance(error, (LlmError, *DATABASE_DOWN)):
                 logger.exception("Task attempt crashed", extra={"task_id": str(task.id)})
             return self._retry_result(task, error, receive_count, last_attempt)
         return RunResult(Outcome.COMPLETED)

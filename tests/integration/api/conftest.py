@@ -38,7 +38,8 @@ class ApiResponse:
 
 def _load_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     spec = importlib.util.spec_from_file_location("api_app", ROOT / "functions/api/app.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.lambda_handler  # type: ignore[no-any-return]

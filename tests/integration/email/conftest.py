@@ -85,11 +85,11 @@ class Aws:
     def dead_letters(self) -> SqsQueue:
         return SqsQueue(self.dlq_url, self.sqs)
 
-    def receive(self, url: str | None = None, *, wait: int = 0) -> list[dict[str, Any]]:
+    def receive(self, url: str | None = None, *, hide_for: int = 0) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=url or self.queue_url,
             MaxNumberOfMessages=10,
-            WaitTimeSeconds=wait,
+            VisibilityTimeout=hide_for,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
@@ -123,7 +123,9 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     queue_url = sqs.create_queue(
         QueueName=f"email-send-{suffix}",
         Attributes={
-            "VisibilityTimeout": "180",
+            # 0: a message the consumer does not hide on purpose is visible again at once,
+            # so a test sees exactly which messages were delayed.
+            "VisibilityTimeout": "0",
             "RedrivePolicy": json.dumps(
                 {"deadLetterTargetArn": dlq_arn["Attributes"]["QueueArn"], "maxReceiveCount": 5}
             ),

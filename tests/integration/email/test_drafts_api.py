@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendry.db.engine import get_engine
@@ -406,4 +405,18 @@ def test_sent_messages_list_and_read_for_their_owner_only(
     assert read.json()["delivery_status"] == "delivered"
     assert read.json()["delivered_at"] is not None
     assert stranger.status == 404
-    assert session.scalars(select(OutreachSent.id).where(OutreachSent.user_id == user)).all()
+
+
+def test_approval_refuses_a_subject_that_would_inject_headers(
+    aws: Aws, call_api: CallApi, outreach: Outreach, session: Session, user: str
+) -> None:
+    # Given a drafted subject with a line break (the drafter's text is never trusted)
+    draft = outreach.draft(session, subject="Hello\r\nBcc: everyone@example.com")
+
+    response = call_api("POST", f"{DRAFTS}/{draft.id}/approve", user=user)
+
+    assert response.status == 422
+    assert [d["field"] for d in response.json()["error"]["details"]] == ["subject"]
+    session.refresh(draft)
+    assert draft.status == DraftStatus.PENDING_APPROVAL
+    assert aws.receive() == []

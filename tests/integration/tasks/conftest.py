@@ -8,7 +8,6 @@ the variables and forgets the cached values before and after each test.
 
 import importlib.util
 import json
-import os
 import socket
 import uuid
 from collections.abc import Callable, Iterator
@@ -48,31 +47,26 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def aws_endpoint() -> Iterator[str]:
-    """A moto server for the session, and the environment that points boto3 at it."""
+def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
     server.start()
     host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    variables = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    previous = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    default_sqs_client.cache_clear()
     try:
-        yield endpoint
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        default_sqs_client.cache_clear()
+
+
+@pytest.fixture
+def aws_endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """boto3 pointed at the moto server for one test (others may bring their own)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    default_sqs_client.cache_clear()
+    yield moto_endpoint
+    default_sqs_client.cache_clear()
 
 
 @dataclass(frozen=True)
@@ -92,6 +86,15 @@ class Queues:
             MessageAttributeNames=["All"],
         )
         return response.get("Messages", [])
+
+    def drain(self) -> list[str]:
+        """The task ids of every message on the queue, each hidden once read."""
+        ids: list[str] = []
+        while batch := self.client.receive_message(
+            QueueUrl=self.url, MaxNumberOfMessages=10, VisibilityTimeout=600
+        ).get("Messages", []):
+            ids += [json.loads(m["Body"])["task_id"] for m in batch]
+        return ids
 
     def receive_dead_letters(self) -> list["MessageTypeDef"]:
         return self.receive(self.dlq_url)
@@ -168,7 +171,8 @@ def worker_env(
 def _load(function: str) -> ModuleType:
     path = ROOT / "functions" / function / "app.py"
     spec = importlib.util.spec_from_file_location(f"{function}_app", path)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -286,4 +290,6 @@ def queue_task(world: World, *, instructions: str | None = None) -> uuid.UUID:
 
 
 def enqueue(queues: Queues, task_id: uuid.UUID) -> None:
-    queues.client.send_message(QueueUrl=queues.url, MessageBody=json.dumps({"task_id": str(task_id)}))
+    queues.client.send_message(
+        QueueUrl=queues.url, MessageBody=json.dumps({"task_id": str(task_id)})
+    )

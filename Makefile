@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# `make demo ARGS=--keep` leaves the system running after the walk-through.
 .PHONY: venv dev demo test lint format typecheck cfn-lint pytest bench clean
 
 venv: $(STAMP)
@@ -16,6 +17,9 @@ $(STAMP): pyproject.toml
 
 dev: venv
 	$(BIN)/attendry-local dev $(ARGS)
+
+demo: venv
+	$(BIN)/attendry-local demo $(ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

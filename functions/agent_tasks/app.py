@@ -11,7 +11,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.observability import logger, metrics, tracer
-from attendry.services.task_runner import default_runner
+from attendry.services.batch import logging_failures
+from attendry.services.task_runner import GaveUp, RetryLater, default_runner
 
 # A batch where every record failed is still a partial response: each item's retry is
 # already scheduled through its visibility, so the invocation itself must not fail.
@@ -24,7 +25,9 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event,
-        record_handler=default_runner().handle_record,
+        record_handler=logging_failures(
+            default_runner().handle_record, planned=(RetryLater, GaveUp)
+        ),
         processor=processor,
         context=context,
     )

@@ -11,7 +11,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.observability import logger, metrics, tracer
-from attendry.services.sending import default_consumer
+from attendry.services.batch import logging_failures
+from attendry.services.sending import RetryLaterError, default_consumer
 
 # A batch where every record failed is still a partial response: each retry (or wait for
 # SES's Send event) is already scheduled through the message's visibility.
@@ -24,7 +25,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event,
-        record_handler=default_consumer(),
+        record_handler=logging_failures(default_consumer(), planned=(RetryLaterError,)),
         processor=processor,
         context=context,
     )

@@ -68,17 +68,38 @@ def body_size(event: dict[str, Any]) -> int:
     return len(body.encode())
 
 
+def _refusal(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": error_body(code, message).model_dump_json(),
+        "isBase64Encoded": False,
+    }
+
+
+def _is_json(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Resolve one API Gateway event, refusing oversized bodies before anything parses them."""
+    """Resolve one API Gateway event, refusing bodies the API cannot read before parsing.
+
+    A form-encoded body (curl's `-d` default) would otherwise be parsed as a form and
+    fail validation with confusing field names; saying what to send is kinder.
+    """
     limit = api_settings().max_body_bytes
     if body_size(event) > limit:
-        body = error_body(
-            "payload_too_large", f"The request body is over the {limit // 1024} KB limit."
+        return _refusal(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            "payload_too_large",
+            f"The request body is over the {limit // 1024} KB limit.",
         )
-        return {
-            "statusCode": HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            "headers": {"Content-Type": "application/json"},
-            "body": body.model_dump_json(),
-            "isBase64Encoded": False,
-        }
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    if event.get("body") and not _is_json(headers.get("content-type", "")):
+        return _refusal(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Send the request body as JSON, with Content-Type: application/json.",
+        )
     return app.resolve(event, context)

@@ -1,11 +1,11 @@
 """`attendry-local`: the whole system on this machine, from template.yaml.
 
     attendry-local [dev] [--template PATH] [--api-port N] [--aws-port N] [--no-schedules]
+    attendry-local demo [--keep]
     attendry-local token SUB [--hours N]
 
-Worker processes start with the spawn method, which re-imports this entry point in each
-of them; so this module imports only the standard library at the top and the runtime
-inside `dev`, keeping every function's cold start its own.
+This module imports only the standard library at the top and the runtime inside the
+commands, so `token` answers at once and a mistyped option fails before anything starts.
 """
 
 import argparse
@@ -27,7 +27,7 @@ DEFAULT_USER = "local-user"
 # Variables a developer sets in their shell that deployed functions get from elsewhere
 # (Secrets Manager); passed to every function when set.
 HOST_PASSTHROUGH = ("GEMINI_API_KEY",)
-_COMMANDS = ("dev", "token")
+_COMMANDS = ("dev", "demo", "token")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -37,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(arguments)
     if options.command == "token":
         return _token(options)
-    return _dev(options)
+    return _run(options)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,11 +47,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     dev = commands.add_parser("dev", help="start everything in the foreground (default)")
-    dev.add_argument("--template", type=Path, default=Path("template.yaml"))
-    dev.add_argument("--api-port", type=int, default=_port("LOCAL_API_PORT", 3000))
-    dev.add_argument("--aws-port", type=int, default=_port("LOCAL_AWS_PORT", 4566))
-    dev.add_argument("--no-schedules", action="store_true", help="fire schedules only on demand")
-    dev.add_argument("--user", default=DEFAULT_USER, help="the user of the printed token")
+    demo = commands.add_parser(
+        "demo", help="start everything, walk one outreach through the HTTP API, stop"
+    )
+    demo.add_argument(
+        "--keep", action="store_true", help="leave the system running after the walk-through"
+    )
+    for command in (dev, demo):
+        command.add_argument("--template", type=Path, default=Path("template.yaml"))
+        command.add_argument("--api-port", type=int, default=_port("LOCAL_API_PORT", 3000))
+        command.add_argument("--aws-port", type=int, default=_port("LOCAL_AWS_PORT", 4566))
+        command.add_argument(
+            "--no-schedules", action="store_true", help="fire schedules only on demand"
+        )
+        command.add_argument("--user", default=DEFAULT_USER, help="the user of the printed token")
     token = commands.add_parser("token", help="print a token the local authorizer accepts")
     token.add_argument("sub", help="the user id (the token's sub claim)")
     token.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
@@ -69,13 +78,21 @@ def _token(options: argparse.Namespace) -> int:
     return 0
 
 
-def _dev(options: argparse.Namespace) -> int:
+def _run(options: argparse.Namespace) -> int:
+    """`dev` and `demo`: start the same system; the demo walks through it, then stops
+    unless asked to keep it running."""
     from attendry.db.migrate import upgrade
+    from attendry.local.demo import walk_through
+    from attendry.local.outbox import outbox_extension
     from attendry.local.postgres import local_database_url
     from attendry.local.runtime import LocalRuntime
     from attendry.local.template import TemplateError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    demo = options.command == "demo"
+    logging.basicConfig(
+        level=logging.WARNING if demo else logging.INFO,
+        format="%(asctime)s %(name)s %(message)s",
+    )
     template = options.template.resolve()
     if not template.is_file():
         print(f"attendry-local: no template at {template}", file=sys.stderr)
@@ -97,7 +114,12 @@ def _dev(options: argparse.Namespace) -> int:
         aws_port=options.aws_port,
         database_url=database_url,
         run_schedules=not options.no_schedules,
-        env_overrides={name: os.environ[name] for name in HOST_PASSTHROUGH if name in os.environ},
+        env_overrides={
+            **{name: os.environ[name] for name in HOST_PASSTHROUGH if name in os.environ},
+            # The walk-through speaks for itself; functions' INFO lines would bury it.
+            **({"POWERTOOLS_LOG_LEVEL": "WARNING"} if demo else {}),
+        },
+        extensions=[outbox_extension],
     )
     try:
         runtime.start()
@@ -105,6 +127,10 @@ def _dev(options: argparse.Namespace) -> int:
         print(f"attendry-local: {error}", file=sys.stderr)
         return 1
     try:
+        if demo:
+            walked = walk_through(runtime.api_url, stopping)
+            if not options.keep:
+                return 0 if walked else 1
         print(_banner(runtime, options.user), flush=True)
         stopping.wait()
         print("attendry-local: stopping", flush=True)

@@ -12,8 +12,10 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 from typing import TYPE_CHECKING, Any
 
+from attendry.email.message import ses_message_id_header
 from attendry.local.apigw import HttpResponse, json_response
 from attendry.local.local_routes import LocalRequest, LocalRouteError, LocalRoutes
+from attendry.local.stack import DEFAULT_REGION
 
 if TYPE_CHECKING:
     from attendry.local.runtime import LocalRuntime
@@ -39,11 +41,17 @@ def _part_text(message: EmailMessage, subtype: str) -> str | None:
     return content.replace("\r\n", "\n") if isinstance(content, str) else None
 
 
-def parse_raw_email(ses_message_id: str, raw: str) -> dict[str, Any]:
-    """One accepted email as the outbox shows it: envelope, every header, text and HTML."""
+def parse_raw_email(ses_message_id: str, raw: str, region: str = DEFAULT_REGION) -> dict[str, Any]:
+    """One accepted email as the outbox shows it: envelope, every header, text and HTML.
+
+    SES replaces the Message-ID of every email it sends with its own; moto does not, so
+    the outbox does it here, to show what the contact's mail server really receives.
+    """
     message = message_from_string(raw, policy=policy.default)
     if not isinstance(message, EmailMessage):
         raise TypeError("the default policy builds EmailMessage objects")
+    del message["Message-ID"]
+    message["Message-ID"] = ses_message_id_header(ses_message_id, region)
     return {
         "ses_message_id": ses_message_id,
         "from": str(message.get("From", "")),
@@ -55,10 +63,12 @@ def parse_raw_email(ses_message_id: str, raw: str) -> dict[str, Any]:
     }
 
 
-def list_outbox(aws_endpoint: str) -> list[dict[str, Any]]:
+def list_outbox(aws_endpoint: str, region: str = DEFAULT_REGION) -> list[dict[str, Any]]:
     """Every email the local SES accepted, oldest first (SES v1 and v2 share moto's store)."""
     ses = _moto_data(aws_endpoint).get("ses") or {}
-    emails = [parse_raw_email(item["id"], item["raw_data"]) for item in ses.get("RawMessage", [])]
+    emails = [
+        parse_raw_email(item["id"], item["raw_data"], region) for item in ses.get("RawMessage", [])
+    ]
     emails.extend(
         {
             "ses_message_id": item["id"],
@@ -74,12 +84,14 @@ def list_outbox(aws_endpoint: str) -> list[dict[str, Any]]:
     return emails
 
 
-def register_outbox_route(routes: LocalRoutes, aws_endpoint: str) -> None:
+def register_outbox_route(
+    routes: LocalRoutes, aws_endpoint: str, region: str = DEFAULT_REGION
+) -> None:
     """Add `GET /_local/outbox` (optionally `?to=<address>`) to the local control routes."""
 
     def outbox(request: LocalRequest) -> HttpResponse:
         try:
-            emails = list_outbox(aws_endpoint)
+            emails = list_outbox(aws_endpoint, region)
         except OSError as error:
             raise LocalRouteError(502, f"The local SES is not answering: {error}") from error
         wanted = request.query.get("to", "").strip().lower()
@@ -92,4 +104,6 @@ def register_outbox_route(routes: LocalRoutes, aws_endpoint: str) -> None:
 
 def outbox_extension(runtime: "LocalRuntime") -> None:
     """A LocalRuntime extension: `LocalRuntime(..., extensions=[outbox_extension])`."""
-    register_outbox_route(runtime.local_routes, runtime.aws_endpoint)
+    register_outbox_route(
+        runtime.local_routes, runtime.aws_endpoint, runtime.stack.addresses.region
+    )

@@ -158,7 +158,8 @@ class TaskRunner:
 
     def handle_record(self, record: SQSRecord) -> None:
         """One SQS record: returns to acknowledge it, raises to report it failed."""
-        correlation_id = record.message_attributes.get(CORRELATION_ID_ATTRIBUTE)
+        # Indexing, not .get(): Powertools wraps attributes only on item access.
+        correlation_id = record.message_attributes[CORRELATION_ID_ATTRIBUTE]
         logger.set_correlation_id(correlation_id.string_value if correlation_id else None)
         try:
             message = TaskMessage.model_validate_json(record.body)

@@ -170,9 +170,11 @@ def _owned_input(
 def enqueue_task(task_id: UUID, queue: SqsQueue | None = None) -> bool:
     """Best effort, after the commit: a task that could not be enqueued is re-driven later."""
     try:
+        correlation_id = logger.get_correlation_id()
         (queue or agent_tasks_queue()).send_json(
             {"task_id": str(task_id)},
-            attributes={CORRELATION_ID_ATTRIBUTE: logger.get_correlation_id() or ""},
+            # SQS refuses empty attribute values; a re-drive has no request to correlate.
+            attributes={CORRELATION_ID_ATTRIBUTE: correlation_id} if correlation_id else {},
         )
     except Exception:
         logger.exception(

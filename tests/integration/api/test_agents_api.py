@@ -166,3 +166,16 @@ def test_limit_over_200_and_forged_cursor_are_422(call_api: Call, alice: str) ->
     assert too_many.json()["error"]["details"][0]["field"] == "query.limit"
     assert forged.status == 422
     assert forged.json()["error"]["details"][0]["field"] == "query.cursor"
+
+
+def test_a_form_encoded_body_is_415_saying_to_send_json(call_api: Call, alice: str) -> None:
+    response = call_api(
+        "POST",
+        "/agents",
+        user=alice,
+        body={"agent_type": "outreach", "name": "x"},
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status == 415
+    assert "application/json" in response.json()["error"]["message"]

@@ -65,6 +65,8 @@ def test_the_outbox_shows_each_accepted_email_with_headers_and_parts(aws: Aws) -
     assert email["subject"] == "Compilers at DevWeek"
     names = [name for name, _ in email["headers"]]
     assert {"List-Unsubscribe", "List-Unsubscribe-Post", "Reply-To", "MIME-Version"} <= set(names)
+    # And with the Message-ID SES gives every email, the one replies will cite
+    assert dict(email["headers"])["Message-ID"] == f"<{ses_message_id}@email.amazonses.com>"
     assert email["text"].startswith("Hi Grace,\n\nWould you speak at DevWeek?\n\n-- \n")
     assert "<p>Hi Grace</p>" in email["html"]
 

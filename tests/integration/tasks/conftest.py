@@ -21,13 +21,15 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from attendry.adapters.sqs import default_sqs_client
+from attendry.adapters.sqs import SqsQueue, default_sqs_client
 from attendry.agents.drafting import llm_settings
 from attendry.db.engine import session_scope
 from attendry.db.enums import AgentStatus, AgentType, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentTask, Contact, Opportunity
+from attendry.observability import logger
 from attendry.services.task_runner import default_runner
 from attendry.services.task_settings import llm_limit_settings, task_settings
+from attendry.services.tasks import enqueue_task
 from tests.integration.api.conftest import alice, api_handler, bob, call_api  # noqa: F401
 
 if TYPE_CHECKING:
@@ -290,6 +292,9 @@ def queue_task(world: World, *, instructions: str | None = None) -> uuid.UUID:
 
 
 def enqueue(queues: Queues, task_id: uuid.UUID) -> None:
-    queues.client.send_message(
-        QueueUrl=queues.url, MessageBody=json.dumps({"task_id": str(task_id)})
-    )
+    """Enqueue as the API does, with the request's correlation id on the message."""
+    logger.set_correlation_id(f"request-{task_id}")
+    try:
+        assert enqueue_task(task_id, SqsQueue(queues.url, client=queues.client))
+    finally:
+        logger.set_correlation_id(None)

@@ -2,7 +2,8 @@
 
 The same walk-through `make demo` prints: agent, contact and event created, a task queued
 and completed by the Outreach agent's worker, the draft approved, the Sender handing it
-to (local) SES, the email in the outbox with its headers, and its delivery status.
+to (local) SES, the email in the outbox with its headers, and its delivery status as the
+local SES's Delivery event set it.
 """
 
 import threading
@@ -14,6 +15,7 @@ import pytest
 from attendry.local.demo import walk_through
 from attendry.local.outbox import outbox_extension
 from attendry.local.runtime import LocalRuntime
+from attendry.local.ses_simulator import ses_simulator_extension
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
@@ -26,7 +28,7 @@ def system(database_url: str) -> Iterator[LocalRuntime]:
         aws_port=0,
         database_url=database_url,
         run_schedules=False,
-        extensions=[outbox_extension],
+        extensions=[outbox_extension, ses_simulator_extension],
     )
     with runtime:
         yield runtime
@@ -41,5 +43,5 @@ def test_one_outreach_goes_from_task_to_the_outbox(
     assert "completed" in shown
     assert "List-Unsubscribe-Post  List-Unsubscribe=One-Click" in shown
     assert "@email.amazonses.com>" in shown
-    assert "status                 sent" in shown
+    assert "status                 delivered" in shown
     assert "Demo complete" in shown

@@ -20,7 +20,7 @@ from samtranslator.translator.transform import transform
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
-PUBLIC_API_PATHS = {"/health", "/openapi.json", "/docs"}
+PUBLIC_API_PATHS = {"/health", "/openapi.json", "/docs", "/webhooks/ses", "/unsubscribe/{token}"}
 CONTRACT_ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_LOG_LEVEL",
@@ -218,7 +218,8 @@ def test_sam_transform_accepts_the_template(
     # Then the HTTP API's OpenAPI body keeps the public routes public and the rest behind JWT
     paths = resources["HttpApi"]["Properties"]["Body"]["paths"]
     for path in PUBLIC_API_PATHS:
-        assert paths[path]["get"]["security"] == [{"NONE": []}], path
+        for method, operation in paths[path].items():
+            assert operation["security"] == [{"NONE": []}], f"{method.upper()} {path}"
     proxy = paths["/{proxy+}"]["x-amazon-apigateway-any-method"]
     assert proxy["security"] == [{"JwtAuthorizer": []}]
     assert resources["ApiFunction"]["Properties"]["Architectures"] == ["arm64"]

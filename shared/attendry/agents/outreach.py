@@ -28,7 +28,7 @@ from attendry.agents.drafting import (
     DraftResult,
     EventInfo,
 )
-from attendry.agents.settings import OutreachSettings
+from attendry.agents.settings import FollowupSettings, OutreachSettings
 from attendry.db.engine import session_scope
 from attendry.db.enums import Channel, DraftKind, DraftStatus
 from attendry.db.models import AgentTask, Contact, Opportunity, OutreachDraft
@@ -72,7 +72,7 @@ def draft_outreach(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
         record_usage(session, task, result.usage, runtime.prices)
         draft = _store_draft(session, task, wanted, recipient, result)
         if not settings.requires_approval:
-            _approve_at_once(session, task, draft)
+            approve_at_once(session, task, draft)
         notify(
             session,
             task.user_id,
@@ -122,24 +122,11 @@ def _draft_request(
 ) -> DraftRequest:
     try:
         return DraftRequest(
-            contact=ContactInfo(
-                name=contact.name,
-                title=contact.title,
-                company=contact.company,
-                bio=contact.bio,
-                topics=contact.topics,
-                timezone=contact.timezone,
-            ),
-            event=None if event is None else _event_info(event),
-            style=AgentStyle(
-                tone=settings.tone,
-                language=settings.language,
-                sender_name=settings.sender_name,
-                signature=settings.signature,
-                model=settings.model,
-            ),
+            contact=contact_info(contact),
+            event=None if event is None else event_info(event),
+            style=agent_style(settings),
             instructions=instructions,
-            days_until_event=_days_until(event),
+            days_until_event=days_until(event),
         )
     except ValidationError as error:
         raise TaskFailedError(
@@ -148,7 +135,35 @@ def _draft_request(
         ) from error
 
 
-def _event_info(event: Opportunity) -> EventInfo:
+def contact_info(contact: Contact) -> ContactInfo:
+    """The contact as a drafter sees it: no address, nothing to send with."""
+    return ContactInfo(
+        name=contact.name,
+        title=contact.title,
+        company=contact.company,
+        bio=contact.bio,
+        topics=contact.topics,
+        timezone=contact.timezone,
+    )
+
+
+def agent_style(
+    settings: OutreachSettings | FollowupSettings,
+    *,
+    sender_name: str | None = None,
+    signature: str | None = None,
+) -> AgentStyle:
+    """The writing part of an agent's settings; the fallbacks fill a name or signature it lacks."""
+    return AgentStyle(
+        tone=settings.tone,
+        language=settings.language,
+        sender_name=settings.sender_name or sender_name,
+        signature=settings.signature or signature,
+        model=settings.model,
+    )
+
+
+def event_info(event: Opportunity) -> EventInfo:
     return EventInfo(
         title=event.title,
         description=event.description,
@@ -160,7 +175,7 @@ def _event_info(event: Opportunity) -> EventInfo:
     )
 
 
-def _days_until(event: Opportunity | None) -> int | None:
+def days_until(event: Opportunity | None) -> int | None:
     if event is None or event.starts_at is None:
         return None
     return (event.starts_at.astimezone(UTC).date() - datetime.now(UTC).date()).days
@@ -194,7 +209,7 @@ def _store_draft(
     return draft
 
 
-def _approve_at_once(session: Session, task: AgentTask, draft: OutreachDraft) -> None:
+def approve_at_once(session: Session, task: AgentTask, draft: OutreachDraft) -> None:
     """Approve for an agent the user lets send alone; a refusal leaves the draft to the user.
 
     In a savepoint, so a refused approval (suppressed address, daily cap) undoes only

@@ -1,64 +1,57 @@
 """The API's one resolver: routers joined, validation on, errors in one shape.
 
 Built once per execution environment at import, as Powertools intends; each area's
-routes live in their own router module.
+routes live in their own router module, the OpenAPI document and Swagger UI in `openapi`.
 """
 
 import base64
+import re
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-from aws_lambda_powertools.event_handler.openapi.models import (
-    HTTPBearer,
-    SecurityScheme,
-    Server,
-)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.api import (
+    agent_messages,
     agents,
     contacts,
     drafts,
+    followups,
     health,
     notifications,
     opportunities,
+    sending,
     tasks,
+    unsubscribe,
     usage,
+    webhooks,
 )
 from attendry.api.errors import register_error_handlers
+from attendry.api.openapi import register_openapi_routes
 from attendry.config import api_settings
 from attendry.schemas.common import error_body
 
-TITLE = "Attendry Agents API"
-VERSION = "1.0.0"
-SECURITY_SCHEMES: dict[str, SecurityScheme] = {"bearerAuth": HTTPBearer(bearerFormat="JWT")}
-
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app)
-for area in (health, agents, contacts, opportunities, notifications, tasks, usage, drafts):
+for area in (
+    health,
+    agents,
+    contacts,
+    opportunities,
+    notifications,
+    tasks,
+    usage,
+    drafts,
+    sending,
+    unsubscribe,
+    webhooks,
+    followups,
+    agent_messages,
+):
     app.include_router(area.router)
 
-app.enable_swagger(
-    path="/docs",
-    title=TITLE,
-    version=VERSION,
-    security_schemes=SECURITY_SCHEMES,
-    security=[{"bearerAuth": []}],
-)
-
-
-@app.get("/openapi.json", include_in_schema=False)
-def openapi_document() -> dict[str, Any]:
-    schema = app.get_openapi_schema(
-        title=TITLE,
-        version=VERSION,
-        servers=[Server(url="/")],
-        security_schemes=SECURITY_SCHEMES,
-        security=[{"bearerAuth": []}],
-    )
-    document: dict[str, Any] = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
-    return document
+register_openapi_routes(app)
 
 
 def body_size(event: dict[str, Any]) -> int:
@@ -82,6 +75,25 @@ def _is_json(content_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
+# The only routes whose callers cannot send JSON, by method and exact path shape: mail
+# clients' RFC 8058 one-click unsubscribes (and the confirmation page's form) post a form;
+# SNS posts its JSON to the SES webhook as text/plain.
+# Each route reads its own body; everything else stays JSON-only.
+NON_JSON_BODY_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("POST", re.compile(r"/unsubscribe/[^/]+")),
+    ("POST", re.compile(r"/webhooks/ses")),
+)
+
+
+def _takes_non_json_body(event: dict[str, Any]) -> bool:
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", ""))
+    path = str(event.get("rawPath", ""))
+    return any(
+        method.upper() == allowed and pattern.fullmatch(path)
+        for allowed, pattern in NON_JSON_BODY_ROUTES
+    )
+
+
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one API Gateway event, refusing bodies the API cannot read before parsing.
 
@@ -96,7 +108,11 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             f"The request body is over the {limit // 1024} KB limit.",
         )
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    if event.get("body") and not _is_json(headers.get("content-type", "")):
+    if (
+        event.get("body")
+        and not _is_json(headers.get("content-type", ""))
+        and not _takes_non_json_body(event)
+    ):
         return _refusal(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",

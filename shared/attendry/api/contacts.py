@@ -12,7 +12,8 @@ from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
 from attendry.db.engine import session_scope
 from attendry.schemas.common import Page
 from attendry.schemas.contacts import Contact, ContactCreate
-from attendry.services import contacts
+from attendry.schemas.replies import ReplyMarked
+from attendry.services import contacts, replies
 
 router = Router()
 
@@ -48,3 +49,23 @@ def get_contact(contact_id: UUID) -> Contact:
     with session_scope() as session:
         contact = contacts.get_contact(session, current_user_id(router), contact_id)
         return Contact.model_validate(contact)
+
+
+@router.post(
+    "/contacts/<contact_id>/replied",
+    summary="Mark that the contact replied (stops their scheduled follow-ups)",
+    description="For a reply that did not come back by email (a call, another address): "
+    "the latest message sent to the contact is marked answered, once, and every "
+    "scheduled follow-up to them is cancelled with reason `replied`. Idempotent.",
+    tags=["contacts"],
+)
+def mark_replied(contact_id: UUID) -> ReplyMarked:
+    with session_scope() as session:
+        recorded = replies.mark_replied(session, current_user_id(router), contact_id)
+        return ReplyMarked(
+            contact_id=contact_id,
+            sent_id=recorded.sent_id,
+            response_received_at=recorded.response_received_at,
+            already_recorded=recorded.sent_id is not None and not recorded.first_reply,
+            followups_cancelled=recorded.followups_cancelled,
+        )

@@ -131,3 +131,14 @@ class SuppressionScope(StrEnum):
 
     GLOBAL = "global"
     USER = "user"
+
+
+class InboundMatch(StrEnum):
+    """How an inbound email was tied to the sent message it answers (NULL: it was not)."""
+
+    REPLY_ADDRESS = "reply_address"
+    """Sent to the per-email Reply-To address, whose token names the sent row."""
+    MESSAGE_ID = "message_id"
+    """In-Reply-To or References names the Message-ID SES gave a sent email."""
+    UNSUBSCRIBE_ADDRESS = "unsubscribe_address"
+    """Sent to the List-Unsubscribe mailto address of a sent email."""

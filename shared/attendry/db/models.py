@@ -44,6 +44,7 @@ from attendry.db.enums import (
     DraftStatus,
     FollowupReason,
     FollowupStatus,
+    InboundMatch,
     MessageStatus,
     OpportunityStatus,
     SuppressionReason,
@@ -445,6 +446,57 @@ class EmailSuppression(Timestamped, Base):
     user_id: Mapped[str | None]
 
 
+class InboundEmail(Timestamped, Base):
+    """Every email SES received for us, matched to its thread or not, kept as parsed.
+
+    Unmatched mail (no owner) is kept too, so nothing a contact wrote is lost to a
+    matching rule; the raw message stays in the inbound bucket under `s3_key` until its
+    lifecycle expiry. `(s3_bucket, s3_key)` names one received email, so a redelivered
+    notification finds its row and changes nothing.
+    """
+
+    __tablename__ = "inbound_emails"
+    __table_args__ = (
+        one_of("matched_by", InboundMatch),
+        CheckConstraint(
+            "(matched_by IS NULL AND user_id IS NULL AND sent_id IS NULL AND contact_id IS NULL)"
+            " OR (matched_by IS NOT NULL AND user_id IS NOT NULL)",
+            "matched_owner",
+        ),
+        owner_keyset_index("inbound_emails"),
+        Index("uq_inbound_emails_s3_object", "s3_bucket", "s3_key", unique=True),
+        Index("ix_inbound_emails_sent_id", "sent_id"),
+        Index("ix_inbound_emails_contact_id", "contact_id"),
+    )
+
+    user_id: Mapped[str | None] = mapped_column(sort_order=0)
+    sent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agent_outreach_sent.id", ondelete="SET NULL"),
+        doc="The sent message this email answers.",
+    )
+    contact_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("saved_speaker_profiles.id", ondelete="SET NULL")
+    )
+    from_address: Mapped[str | None]
+    from_name: Mapped[str] = mapped_column(server_default=text("''"))
+    to_addresses: Mapped[list[str]] = mapped_column(
+        server_default=EMPTY_TEXT_ARRAY, doc="Envelope recipients, then To and Cc."
+    )
+    subject: Mapped[str] = mapped_column(server_default=text("''"))
+    text_body: Mapped[str] = mapped_column(server_default=text("''"))
+    reply_text: Mapped[str] = mapped_column(
+        server_default=text("''"), doc="The contact's own words, quoted text cut."
+    )
+    message_id: Mapped[str | None]
+    in_reply_to: Mapped[list[str]] = mapped_column(server_default=EMPTY_TEXT_ARRAY)
+    references: Mapped[list[str]] = mapped_column(server_default=EMPTY_TEXT_ARRAY)
+    is_auto_reply: Mapped[bool] = mapped_column(server_default=text("false"))
+    s3_bucket: Mapped[str]
+    s3_key: Mapped[str]
+    received_at: Mapped[datetime] = mapped_column(doc="When SES received it (receipt.timestamp).")
+    matched_by: Mapped[InboundMatch | None] = mapped_column(EnumText(InboundMatch))
+
+
 class SesEvent(Timestamped, Base):
     """Every SES notification received, once: a repeat of `sns_message_id` changes nothing."""
 
@@ -498,3 +550,31 @@ class UserSendingState(Base):
     resumed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+class EmailBounce(Timestamped, Base):
+    """Every bounce SES reported, one row per bounced address.
+
+    Transient bounces suppress nothing alone; several in a short time do, so they are
+    counted here. `feedback_id` is SES's id of the bounce: the same bounce published twice
+    (under two SNS message ids) is recorded once.
+    """
+
+    __tablename__ = "email_bounces"
+    __table_args__ = (
+        CheckConstraint("address = lower(address)", "address_lower_case"),
+        Index("uq_email_bounces_feedback_address", "feedback_id", "address", unique=True),
+        Index("ix_email_bounces_address_bounced_at", "address", "bounced_at"),
+        Index("ix_email_bounces_sent_id", "sent_id"),
+    )
+
+    address: Mapped[str]
+    bounce_type: Mapped[str] = mapped_column(doc="SES bounceType: Permanent, Transient, ...")
+    bounce_subtype: Mapped[str | None]
+    diagnostic: Mapped[str | None]
+    bounced_at: Mapped[datetime] = mapped_column(doc="The ISP's time of the bounce.")
+    feedback_id: Mapped[str | None]
+    ses_message_id: Mapped[str | None]
+    sent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("agent_outreach_sent.id", ondelete="SET NULL")
+    )

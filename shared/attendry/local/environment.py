@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from attendry.local.aws import FAKE_ACCESS_KEY_ID, FAKE_SECRET_ACCESS_KEY
 from attendry.local.intrinsics import NO_VALUE
+from attendry.local.sns_https import local_sns_endpoint
 from attendry.local.stack import LocalStack
 from attendry.local.topology import FunctionDef
 
@@ -65,6 +66,7 @@ def function_environment(
             # There is no X-Ray daemon locally.
             "POWERTOOLS_TRACE_DISABLED": "true",
             "STAGE": "local",
+            "SNS_LOCAL_ENDPOINT": local_sns_endpoint(stack.addresses.api_url),
         }
     )
     if database_url:

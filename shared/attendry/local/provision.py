@@ -37,7 +37,7 @@ _SUBSCRIPTION_ATTRIBUTES = ("RawMessageDelivery", "FilterPolicyScope")
 _SUBSCRIPTION_JSON_ATTRIBUTES = ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy")
 _TARGET_KEYS = ("Id", "Arn", "Input", "InputPath", "InputTransformer", "SqsParameters")
 _DELIVERABLE_TARGETS = ("AWS::SQS::Queue", "AWS::SNS::Topic")
-_ALREADY_EXISTS = ("AlreadyExists", "ResourceExists")
+_ALREADY_EXISTS = ("AlreadyExists", "ResourceExists", "AlreadyOwnedByYou")
 
 
 class Provisioner:
@@ -80,7 +80,8 @@ class Provisioner:
                 create(logical_id)
 
     def _bucket(self, logical_id: str) -> None:
-        self._client("s3").create_bucket(Bucket=self.stack.resource(logical_id).name)
+        name = self.stack.resource(logical_id).name
+        _unless_exists(self._client("s3").create_bucket, Bucket=name)
 
     def _queue(self, logical_id: str) -> None:
         properties = self.stack.properties(logical_id)
@@ -208,7 +209,7 @@ class Provisioner:
 
     def _receipt_rule_set(self, logical_id: str) -> None:
         name = self.stack.resource(logical_id).name
-        self._client("ses").create_receipt_rule_set(RuleSetName=name)
+        _unless_exists(self._client("ses").create_receipt_rule_set, RuleSetName=name)
 
     def _receipt_rule(self, logical_id: str) -> None:
         properties = self.stack.properties(logical_id)
@@ -216,7 +217,7 @@ class Provisioner:
         request: dict[str, Any] = {"RuleSetName": properties["RuleSetName"], "Rule": rule}
         if "After" in properties:
             request["After"] = properties["After"]
-        self._client("ses").create_receipt_rule(**request)
+        _unless_exists(self._client("ses").create_receipt_rule, **request)
 
     def _secret(self, logical_id: str) -> None:
         properties = self.stack.properties(logical_id)

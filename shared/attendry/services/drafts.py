@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Engine, and_, event, or_, select, update
+from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from attendry.adapters.sqs import SqsQueue
@@ -25,6 +25,8 @@ from attendry.email.headers import check_header_value
 from attendry.errors import ConflictError
 from attendry.observability import logger
 from attendry.schemas.drafts import DraftUpdate
+from attendry.services.after_commit import after_commit
+from attendry.services.followups import stop_for_rejected_draft
 from attendry.services.send_policy import (
     SendRefusal,
     SendRefusedError,
@@ -36,7 +38,6 @@ from attendry.services.sending_settings import SendingSettings, sending_settings
 
 DRAFT = "Draft"
 SENT = "Sent message"
-_PENDING_SENDS = "attendry.pending_email_sends"
 
 
 class DraftStateError(ConflictError):
@@ -110,6 +111,7 @@ def reject_draft(session: Session, user_id: str, draft_id: UUID, reason: str) ->
     _refuse_unless(draft, DraftStatus.PENDING_APPROVAL, "rejected")
     draft.status = DraftStatus.REJECTED
     draft.rejection_reason = reason.strip()
+    stop_for_rejected_draft(session, draft)
     session.flush()
     session.refresh(draft)
     return draft
@@ -224,24 +226,9 @@ def enqueue_sends(draft_ids: Sequence[UUID], *, queue: SqsQueue | None = None) -
 
 
 def _queue_after_commit(session: Session, draft_id: UUID, queue: SqsQueue | None) -> None:
-    pending: list[tuple[UUID, SqsQueue | None]] | None = session.info.get(_PENDING_SENDS)
-    if pending is None:
-        pending = session.info[_PENDING_SENDS] = []
-        event.listen(session, "after_commit", _send_pending)
-        event.listen(session, "after_rollback", _forget_pending)
-    pending.append((draft_id, queue))
-
-
-def _send_pending(session: Session) -> None:
-    pending: list[tuple[UUID, SqsQueue | None]] = session.info.get(_PENDING_SENDS, [])
-    items = list(pending)
-    pending.clear()
-    for draft_id, queue in items:
-        enqueue_sends([draft_id], queue=queue)
-
-
-def _forget_pending(session: Session) -> None:
-    session.info.get(_PENDING_SENDS, []).clear()
+    """After the outermost commit: an approval made in a savepoint (the agent worker's)
+    must not reach the Sender before the draft is committed."""
+    after_commit(session, lambda: enqueue_sends([draft_id], queue=queue))
 
 
 def redrive_approved_drafts(

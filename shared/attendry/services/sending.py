@@ -62,18 +62,19 @@ from attendry.adapters.ses import (
 from attendry.adapters.sqs import SqsQueue
 from attendry.db.engine import session_scope
 from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
-from attendry.db.models import (
-    Agent,
-    Contact,
-    FollowupSchedule,
-    OutreachDraft,
-    OutreachSent,
-)
+from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent
 from attendry.email.message import build_outreach_email, ses_message_id_header
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.errors import InvalidInputError
 from attendry.observability import logger
+from attendry.services.batch import park_on_dead_letter_queue
 from attendry.services.drafts import sender_display_name
+from attendry.services.followups import (
+    after_email_sent,
+    schedule_for_draft,
+    stop_reason_at_send,
+    thread_messages,
+)
 from attendry.services.notifications import notify
 from attendry.services.send_policy import find_suppression, paused_sending, suppression_refusal
 from attendry.services.sending_settings import SendingSettings, sending_settings
@@ -81,6 +82,7 @@ from attendry.services.sending_settings import SendingSettings, sending_settings
 EMAIL_SENT = "email.sent"
 EMAIL_FAILED = "email.failed"
 INVALID_EMAIL = "invalid_email"
+FOLLOWUP_STOPPED = "followup_stopped"
 RECORD_ATTEMPTS = 3
 
 Clock = Callable[[], datetime]
@@ -196,6 +198,7 @@ def _mark_draft_sent(session: Session, sent: OutreachSent) -> bool:
             "rfc822_message_id": sent.rfc822_message_id,
         },
     )
+    after_email_sent(session, draft, sent)
     return True
 
 
@@ -247,15 +250,18 @@ def _settle_from_row(session: Session, draft: OutreachDraft, sent: OutreachSent)
 
 
 def _thread(session: Session, draft: OutreachDraft) -> tuple[str | None, list[str]]:
-    """In-Reply-To and References of a follow-up: the SES Message-ID of the first email."""
-    if draft.task_id is None:
+    """In-Reply-To and References of a follow-up: the SES Message-IDs of the thread's
+    emails the contact received, oldest first; it answers the latest of them."""
+    row = schedule_for_draft(session, draft)
+    original = session.get(OutreachSent, row.sent_id) if row is not None else None
+    if row is None or original is None:
         return None, []
-    original = session.scalar(
-        select(OutreachSent.rfc822_message_id)
-        .join(FollowupSchedule, FollowupSchedule.sent_id == OutreachSent.id)
-        .where(FollowupSchedule.task_id == draft.task_id)
-    )
-    return (original, [original]) if original else (None, [])
+    references = [
+        message.rfc822_message_id
+        for message in thread_messages(session, original, row.attempt)
+        if message.rfc822_message_id
+    ]
+    return (references[-1] if references else None), references
 
 
 def _compose(
@@ -386,6 +392,11 @@ class Sender:
             return SendResult(SendOutcome.FAILED, draft.id, reason=refusal.code)
         if paused_sending(session, draft.user_id) is not None:
             return SendResult(SendOutcome.HELD, draft.id, reason="sending_paused")
+        stopped = stop_reason_at_send(session, draft)
+        if stopped is not None:
+            why = f"The contact's thread stopped ({stopped.value}); the follow-up is not sent."
+            fail_send(session, draft, FOLLOWUP_STOPPED, why, sent=sent)
+            return SendResult(SendOutcome.FAILED, draft.id, reason=FOLLOWUP_STOPPED)
 
         sent_id = sent.id if sent is not None else uuid.uuid4()
         try:
@@ -587,17 +598,8 @@ class SendMessageConsumer:
             logger.exception("Could not delay the message; it returns after its visibility timeout")
 
     def _park(self, record: SQSRecord, reason: str) -> None:
-        logger.error(
-            "Malformed EmailSend message parked on the dead-letter queue",
-            extra={"message_id": record.message_id, "reason": reason[:500]},
-        )
-        self.dead_letters.send_text(
-            record.body,
-            attributes={
-                "reason": reason[:1000],
-                "source_message_id": record.message_id,
-                "source_queue_arn": record.event_source_arn,
-            },
+        park_on_dead_letter_queue(
+            self.dead_letters, record, reason, what="Malformed EmailSend message"
         )
 
 

@@ -42,16 +42,23 @@ from attendry.agents.base import (
     run_task,
 )
 from attendry.agents.drafting import LlmError, LlmRateLimited, drafter_from_settings
+from attendry.agents.followup import draft_followup
+from attendry.agents.messages import handle_message
 from attendry.agents.outreach import draft_outreach
 from attendry.db.engine import session_scope
 from attendry.db.enums import TaskStatus, TaskType
 from attendry.db.models import AgentTask
 from attendry.errors import DomainError
 from attendry.observability import logger
+from attendry.services.batch import park_on_dead_letter_queue
 from attendry.services.task_settings import TaskSettings, llm_limit_settings, task_settings
 from attendry.services.tasks import CORRELATION_ID_ATTRIBUTE, fail_task
 
-HANDLERS: Mapping[TaskType, TaskHandler] = {TaskType.DRAFT_OUTREACH: draft_outreach}
+HANDLERS: Mapping[TaskType, TaskHandler] = {
+    TaskType.DRAFT_OUTREACH: draft_outreach,
+    TaskType.DRAFT_FOLLOWUP: draft_followup,
+    TaskType.HANDLE_MESSAGE: handle_message,
+}
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
@@ -183,18 +190,7 @@ class TaskRunner:
             raise GaveUp(result.reason)
 
     def dead_letter(self, record: SQSRecord, reason: str) -> None:
-        logger.warning(
-            "Task message parked on the dead-letter queue",
-            extra={"message_id": record.message_id, "reason": reason},
-        )
-        self.dead_letters.send_text(
-            record.body,
-            attributes={
-                "reason": reason,
-                "source_message_id": record.message_id,
-                "source_queue_arn": record.event_source_arn,
-            },
-        )
+        park_on_dead_letter_queue(self.dead_letters, record, reason, what="Task message")
 
     def run(self, task_id: UUID, *, receive_count: int) -> RunResult:
         """Claim and run one task; the result says what the message should become."""

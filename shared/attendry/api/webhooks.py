@@ -1,0 +1,88 @@
+"""`POST /webhooks/ses`: SNS's HTTPS delivery of SES events, without a JWT.
+
+SNS has no token to send; the message signature is the credential instead, checked by
+the service before anything is read. SNS posts its JSON as `text/plain`, so this path
+alone is exempt from the API's JSON-only rule (`attendry.api.app`). Status codes are
+chosen for SNS's retry policy: 2xx done, 4xx never worth retrying, 5xx try again.
+"""
+
+from http import HTTPStatus
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
+
+from attendry.adapters.sns_signature import SnsMessageError, SnsVerificationError
+from attendry.api.errors import error_response
+from attendry.observability import logger
+from attendry.schemas.common import ErrorBody
+from attendry.services.ses_webhook import (
+    SubscriptionConfirmationError,
+    WebhookAction,
+    default_ses_webhook,
+)
+
+router = Router()
+TAGS = ["webhooks"]
+
+
+class WebhookReceipt(BaseModel):
+    status: WebhookAction
+    type: str
+    message_id: str
+
+
+def _error(description: str) -> OpenAPIResponse:
+    return {
+        "description": description,
+        "content": {"application/json": {"model": ErrorBody}},
+    }
+
+
+@router.post(
+    "/webhooks/ses",
+    summary="SES events and subscription confirmations from Amazon SNS",
+    description=(
+        "The HTTPS subscription of the SES events topic. Accepts only messages of the "
+        "configured topics whose SNS signature verifies; confirms a SubscriptionConfirmation "
+        "by visiting its SubscribeURL; applies a Notification's SES event once (a repeat "
+        "changes nothing). The body is SNS's JSON, sent as text/plain."
+    ),
+    security=[],
+    tags=TAGS,
+    responses={
+        200: {
+            "description": "Applied, confirmed or (an unsubscribe confirmation) noted.",
+            "content": {"application/json": {"model": WebhookReceipt}},
+        },
+        400: _error("Not an SNS message: not JSON, or a field missing."),
+        403: _error("Not shown to come from SNS for a configured topic."),
+        502: _error("The subscription could not be confirmed with SNS."),
+    },
+)
+def ses_webhook() -> Response[str]:
+    body = router.current_event.decoded_body or ""
+    try:
+        outcome = default_ses_webhook().receive(body)
+    except SnsMessageError as error:
+        logger.warning("SES webhook refused a malformed message", extra={"reason": str(error)})
+        return error_response(HTTPStatus.BAD_REQUEST, "malformed_sns_message", str(error))
+    except SnsVerificationError as error:
+        logger.warning("SES webhook refused an unverified message", extra={"reason": str(error)})
+        return error_response(
+            HTTPStatus.FORBIDDEN,
+            "forbidden",
+            "The message is not shown to come from Amazon SNS for a topic this API accepts.",
+        )
+    except SubscriptionConfirmationError as error:
+        logger.warning("SES webhook could not confirm a subscription", extra={"reason": str(error)})
+        return error_response(HTTPStatus.BAD_GATEWAY, "confirmation_failed", str(error))
+    receipt = WebhookReceipt(
+        status=outcome.action, type=outcome.message_type, message_id=outcome.message_id
+    )
+    return Response(
+        status_code=HTTPStatus.OK,
+        content_type=content_types.APPLICATION_JSON,
+        body=receipt.model_dump_json(),
+    )

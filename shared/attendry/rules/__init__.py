@@ -1,0 +1,1 @@
+"""Pure rules the services apply: follow-up timing, suppression, rates. No I/O here."""

@@ -1,0 +1,199 @@
+"""SES's delivery feedback, end to end through the real template and the local SES.
+
+An approved draft goes out through the Sender to the local SES; the SES simulator
+publishes what SES would for that mailbox-simulator address to the configuration set's
+topic; SNS -> SQS -> the SES-events function applies it: the sent row's status, the
+suppression, and with it the next approval's refusal.
+"""
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attendry.db.enums import SuppressionReason, SuppressionScope
+from attendry.db.models import EmailSuppression, OutreachDraft
+from attendry.local.runtime import LocalRuntime
+from attendry.local.ses_simulator import ses_simulator_extension
+from tests.fixtures.ses import ses_event
+from tests.local.support import Response, http, wait_until
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def system(database_url: str) -> Iterator[LocalRuntime]:
+    runtime = LocalRuntime(
+        TEMPLATE,
+        api_port=0,
+        aws_port=0,
+        database_url=database_url,
+        run_schedules=False,
+        extensions=[ses_simulator_extension],
+    )
+    with runtime:
+        yield runtime
+
+
+class User:
+    """One user of the local API, with an outreach agent."""
+
+    def __init__(self, system: LocalRuntime) -> None:
+        self.system = system
+        self.id = f"user-{uuid.uuid4()}"
+        self.token = system.make_token(self.id)
+        self.agent = self.call("POST", "/agents", {"agent_type": "outreach", "name": "Outreach"})
+        self.contacts: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.request(method, path, body)
+        assert response.status < 300, (path, response.status, response.body)
+        return response.json()
+
+    def request(self, method: str, path: str, body: Any = None) -> Response:
+        return http(
+            method,
+            self.system.api_url + path,
+            headers={"authorization": f"Bearer {self.token}"},
+            json_body=body,
+        )
+
+    def draft_to(self, session: Session, address: str) -> str:
+        """A draft waiting for approval (as the Outreach agent leaves one)."""
+        if address not in self.contacts:
+            contact = self.call("POST", "/contacts", {"name": "Jonas Berg", "email": address})
+            self.contacts[address] = contact["id"]
+        draft = OutreachDraft(
+            user_id=self.id,
+            agent_id=uuid.UUID(self.agent["id"]),
+            contact_id=uuid.UUID(self.contacts[address]),
+            subject="Data Engineering Summit",
+            message_body="Hi Jonas,\n\nShall we meet at the summit?\n\nMaya",
+            recipient_email=address,
+        )
+        session.add(draft)
+        session.commit()
+        return str(draft.id)
+
+    def sent_row(self, draft_id: str, status: str) -> dict[str, Any]:
+        """The draft's sent row once its delivery status is `status` (bounded wait)."""
+
+        def settled() -> dict[str, Any] | None:
+            rows = self.call("GET", f"/agents/outreach/sent?agent_id={self.agent['id']}")["items"]
+            row = next((r for r in rows if r["draft_id"] == draft_id), None)
+            if row is None or row["delivery_status"] != status:
+                return None
+            return dict(row)
+
+        return wait_until(settled, timeout_s=60)
+
+
+def global_suppression(session: Session, address: str) -> EmailSuppression | None:
+    session.expire_all()
+    return session.scalars(
+        select(EmailSuppression).where(
+            EmailSuppression.address == address, EmailSuppression.scope == SuppressionScope.GLOBAL
+        )
+    ).first()
+
+
+def test_a_bounce_suppresses_the_address_and_the_next_approval_is_refused(
+    system: LocalRuntime, db_session: Session
+) -> None:
+    # Given an email approved to SES's bounce simulator
+    user = User(system)
+    address = "bounce@simulator.amazonses.com"
+    first = user.draft_to(db_session, address)
+    assert user.request("POST", f"/agents/outreach/drafts/{first}/approve").status == 202
+
+    # When SES's events come back through SNS and SQS, the email bounces
+    sent = user.sent_row(first, "bounced")
+
+    # Then for good, with SES's diagnostic
+    assert (sent["bounce_type"], sent["bounce_subtype"]) == ("Permanent", "General")
+    assert sent["bounce_diagnostic"] == "smtp; 550 5.1.1 user unknown"
+    assert sent["ses_message_id"]
+    assert sent["bounced_at"] is not None
+
+    # And the address is suppressed for everyone, and the user was told
+    suppressed = global_suppression(db_session, address)
+    assert suppressed is not None
+    assert suppressed.reason is SuppressionReason.BOUNCE
+    kinds = [n["kind"] for n in user.call("GET", "/notifications")["items"]]
+    assert "email.bounced" in kinds
+
+    # And the next approval to that address is refused
+    second = user.draft_to(db_session, address)
+    refused = user.request("POST", f"/agents/outreach/drafts/{second}/approve")
+    assert refused.status == 409
+    assert refused.json()["error"]["code"] == "recipient_suppressed"
+
+
+@pytest.mark.parametrize(
+    ("local_part", "status", "suppression"),
+    [
+        pytest.param("success", "delivered", None, id="success"),
+        pytest.param("complaint", "complained", SuppressionReason.COMPLAINT, id="complaint"),
+        pytest.param("suppressionlist", "bounced", SuppressionReason.BOUNCE, id="suppression-list"),
+    ],
+)
+def test_the_mailbox_simulator_addresses(
+    system: LocalRuntime,
+    db_session: Session,
+    local_part: str,
+    status: str,
+    suppression: SuppressionReason | None,
+) -> None:
+    # A label keeps each run's address apart, as SES's simulator allows
+    user = User(system)
+    address = f"{local_part}+{uuid.uuid4().hex[:8]}@simulator.amazonses.com"
+    draft = user.draft_to(db_session, address)
+    user.call("POST", f"/agents/outreach/drafts/{draft}/approve")
+
+    sent = user.sent_row(draft, status)
+
+    found = global_suppression(db_session, address)
+    assert (found.reason if found else None) is suppression
+    if local_part == "complaint":
+        assert sent["delivered_at"] is not None
+        assert sent["complained_at"] is not None
+    if local_part == "suppressionlist":
+        assert sent["bounce_subtype"] == "Suppressed"
+
+
+def test_an_event_posted_by_hand_travels_the_same_path(
+    system: LocalRuntime, db_session: Session
+) -> None:
+    # Given an email delivered
+    user = User(system)
+    draft = user.draft_to(db_session, f"reader-{uuid.uuid4().hex[:8]}@example.com")
+    user.call("POST", f"/agents/outreach/drafts/{draft}/approve")
+    sent = user.sent_row(draft, "delivered")
+
+    # When an Open event for it is posted to the local SES
+    event = ses_event("open", message_id=sent["ses_message_id"], sent_id=sent["id"])
+    event["mail"]["tags"]["ses:configuration-set"] = [
+        system.stack.resource("OutreachConfigurationSet").name
+    ]
+    posted = http("POST", f"{system.api_url}/_local/ses/events", json_body=event)
+
+    # Then it is published to the configuration set's topic and applied
+    assert posted.status == 202
+    [published] = posted.json()["published"]
+    assert published["topic_arn"] == system.stack.resource("SesEventsTopic").arn
+    opened = wait_until(
+        lambda: user.call("GET", f"/agents/outreach/sent/{sent['id']}")["opened_at"]
+    )
+    assert opened.startswith("2017-08-09T22:00:19")
+
+
+def test_a_posted_record_without_an_event_type_is_refused(system: LocalRuntime) -> None:
+    posted = http("POST", f"{system.api_url}/_local/ses/events", json_body={"mail": {}})
+
+    assert posted.status == 400

@@ -1,0 +1,243 @@
+"""The SES-events function: SQS records in, partial batch failures out, poison parked."""
+
+import importlib.util
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from moto.server import ThreadedMotoServer
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from attendry.adapters.sqs import SqsQueue, default_sqs_client
+from attendry.db.enums import DeliveryStatus
+from attendry.db.models import SesEvent
+from attendry.services.batch import logging_failures
+from attendry.services.delivery_settings import ses_events_settings
+from attendry.services.ses_events import (
+    RAW_DELIVERY_KEY_PREFIX,
+    SesEventsConsumer,
+    SesEventsUnavailableError,
+    default_consumer,
+)
+from tests.fixtures.ses import load, sns_envelope
+from tests.integration.api.conftest import LambdaContext
+from tests.integration.ses_events.conftest import MakeSent
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[3]
+REGION = "us-east-1"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:SesEventsQueue"
+TERMINATE_OTHER_SESSIONS = text(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+)
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sqs(moto_endpoint: str) -> Any:
+    return boto3.client(
+        "sqs",
+        endpoint_url=moto_endpoint,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def dlq_url(sqs: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    url = str(sqs.create_queue(QueueName=f"ses-events-dlq-{uuid.uuid4().hex[:10]}")["QueueUrl"])
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "SES_EVENTS_DLQ_URL": url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    caches = (default_consumer, ses_events_settings, default_sqs_client)
+    for cached in caches:
+        cached.cache_clear()
+    yield url
+    for cached in caches:
+        cached.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    spec = importlib.util.spec_from_file_location(
+        "ses_events_app", ROOT / "functions/ses_events/app.py"
+    )
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lambda_handler  # type: ignore[no-any-return]
+
+
+def record(body: str, message_id: str | None = None) -> dict[str, Any]:
+    return {
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": f"handle-{uuid.uuid4()}",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": QUEUE_ARN,
+        "awsRegion": REGION,
+    }
+
+
+def parked(sqs: Any, url: str) -> list[dict[str, Any]]:
+    return list(
+        sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+    )
+
+
+def test_a_batch_with_malformed_records_applies_the_rest_and_parks_the_bad_ones(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    dlq_url: str,
+    sqs: Any,
+    make_sent: MakeSent,
+    user_id: str,
+    db_session: Session,
+) -> None:
+    # Given a batch: an enveloped Delivery, a raw (unenveloped) Open, a subscription
+    # confirmation, a body that is not JSON, and an envelope whose Message is not an event
+    email = make_sent(user_id)
+    delivery_sns_id = f"sns-{uuid.uuid4()}"
+    confirmation = json.loads(sns_envelope("You have chosen to subscribe."))
+    confirmation["Type"] = "SubscriptionConfirmation"
+    raw_open = record(json.dumps(email.event("open")))
+    bad_json = record("{not json")
+    bad_event = record(sns_envelope({"eventType": "Bounce", "mail": {"messageId": "m"}}))
+    event = {
+        "Records": [
+            record(sns_envelope(email.event("delivery"), sns_message_id=delivery_sns_id)),
+            raw_open,
+            record(json.dumps(confirmation)),
+            bad_json,
+            bad_event,
+        ]
+    }
+
+    # When the function handles it
+    response = handler(event, LambdaContext(function_name="SesEventsFunction"))
+
+    # Then no record is reported failed: the good ones applied, the bad ones parked
+    assert response == {"batchItemFailures": []}
+    sent = email.row(db_session)
+    assert sent.delivery_status is DeliveryStatus.DELIVERED
+    assert sent.opened_at is not None
+    keys = set(
+        db_session.scalars(
+            select(SesEvent.sns_message_id).where(SesEvent.ses_message_id == email.ses_message_id)
+        )
+    )
+    assert keys == {delivery_sns_id, RAW_DELIVERY_KEY_PREFIX + raw_open["messageId"]}
+    dead = {
+        m["MessageAttributes"]["source_message_id"]["StringValue"]: m for m in parked(sqs, dlq_url)
+    }
+    assert set(dead) == {bad_json["messageId"], bad_event["messageId"]}
+    assert dead[bad_json["messageId"]]["Body"] == "{not json"
+    assert dead[bad_json["messageId"]]["MessageAttributes"]["reason"]["StringValue"].startswith(
+        "The body is not JSON"
+    )
+    reason = dead[bad_event["messageId"]]["MessageAttributes"]["reason"]["StringValue"]
+    assert reason == "Not an SES event record: mail.timestamp: Field required"
+
+
+def test_a_redelivered_record_changes_nothing(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    dlq_url: str,
+    make_sent: MakeSent,
+    user_id: str,
+    db_session: Session,
+) -> None:
+    email = make_sent(user_id)
+    body = sns_envelope(email.event("delivery"))
+
+    first = handler({"Records": [record(body)]}, LambdaContext())
+    again = handler({"Records": [record(body)]}, LambdaContext())
+
+    assert first == again == {"batchItemFailures": []}
+    count = db_session.scalars(
+        select(SesEvent.id).where(SesEvent.ses_message_id == email.ses_message_id)
+    ).all()
+    assert len(count) == 1
+
+
+def test_with_the_database_away_every_record_comes_back(dlq_url: str, sqs: Any) -> None:
+    # Given a consumer whose database cannot be reached
+    unreachable = create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none",
+        poolclass=NullPool,
+        connect_args={"connect_timeout": 1},
+    )
+    consumer = SesEventsConsumer(dead_letters=SqsQueue(dlq_url, sqs), engine=unreachable)
+    records = [record(sns_envelope(load("delivery"))) for _ in range(2)]
+
+    # When a batch is processed
+    response = process_partial_response(
+        event={"Records": records},
+        record_handler=logging_failures(consumer, planned=(SesEventsUnavailableError,)),
+        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
+        context=LambdaContext(),
+    )
+
+    # Then each record is reported failed (SQS delivers it again), and none is parked
+    assert response == {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
+    assert parked(sqs, dlq_url) == []
+
+
+def test_a_lost_connection_fails_one_record_and_the_next_reconnects(
+    dlq_url: str, make_sent: MakeSent, user_id: str, db_session: Session
+) -> None:
+    # Given an invocation whose shared connection the server drops after the first record
+    emails = [make_sent(user_id) for _ in range(3)]
+    records = [record(sns_envelope(email.event("delivery"))) for email in emails]
+    consumer = SesEventsConsumer()
+    handle = logging_failures(consumer, planned=(SesEventsUnavailableError,))
+    outcomes = []
+    with consumer.invocation():
+        for index, item in enumerate(records):
+            if index == 1:
+                db_session.execute(TERMINATE_OTHER_SESSIONS)
+                db_session.commit()
+            try:
+                handle(SQSRecord(item))
+                outcomes.append("applied")
+            except SesEventsUnavailableError:
+                outcomes.append("comes back")
+
+    # Then that record alone comes back, and the next one is applied on a new connection
+    assert outcomes == ["applied", "comes back", "applied"]
+    statuses = [email.row(db_session).delivery_status for email in emails]
+    assert statuses == [DeliveryStatus.DELIVERED, DeliveryStatus.SENT, DeliveryStatus.DELIVERED]

@@ -1,0 +1,552 @@
+"""Follow-up timing: examples in real zones, and properties over every zone and DST change.
+
+The properties check each decision against oracles written independently of the module
+(brute-force scans of the wall clock), so a shared mistake cannot hide.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from attendry.agents.settings import FollowupSettings, SendWindow, Weekday
+from attendry.rules.followup_timing import (
+    Cancel,
+    Escalate,
+    EventDates,
+    FollowupDue,
+    TimingRule,
+    check_due_at,
+    earliest_allowed,
+    next_followup,
+)
+
+WEEKDAYS = list(Weekday)
+OFFICE = SendWindow()  # Monday to Friday, 08:00 to 18:00
+
+
+def _loadable(key: str) -> bool:
+    try:
+        ZoneInfo(key)
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+ZONES = sorted(key for key in available_timezones() if _loadable(key))
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+def local(zone: str, *parts: int, fold: int = 0) -> datetime:
+    return datetime(*parts, tzinfo=ZoneInfo(zone), fold=fold)
+
+
+def after(sent: datetime, days: int) -> datetime:
+    """Elapsed days: in UTC, since adding to a zoned datetime adds wall-clock days."""
+    return sent.astimezone(UTC) + timedelta(days=days)
+
+
+def followup_settings(
+    cadence: list[int] | None = None,
+    max_followups: int = 3,
+    window: SendWindow | None = OFFICE,
+) -> FollowupSettings:
+    return FollowupSettings(
+        followup_cadence_days=cadence or [3, 7, 14],
+        max_followups=max_followups,
+        send_window=window,
+    )
+
+
+def decide(
+    previous_send: datetime,
+    *,
+    zone: str | None,
+    attempt: int = 1,
+    now: datetime | None = None,
+    event: EventDates | None = None,
+    **settings_args: object,
+) -> FollowupDue | Escalate | Cancel:
+    return next_followup(
+        previous_send=previous_send,
+        attempt=attempt,
+        settings=followup_settings(**settings_args),
+        contact_timezone=zone,
+        event=event or EventDates(),
+        now=now or previous_send,
+    )
+
+
+# --------------------------------------------------------------------------- examples
+
+
+def test_cadence_counts_elapsed_days_across_the_berlin_spring_change() -> None:
+    # Given a first email on Friday 27 March 2026, 10:00 in Berlin (CET, UTC+1)
+    sent = local("Europe/Berlin", 2026, 3, 27, 10)
+
+    # When attempt 1 is placed three days later, after clocks went forward on Sunday
+    decision = decide(sent, zone="Europe/Berlin")
+
+    # Then it is 72 hours later: Monday 11:00 CEST, inside the window
+    assert decision == FollowupDue(after(sent, 3))
+    assert decision.at.astimezone(ZoneInfo("Europe/Berlin")).hour == 11
+
+
+def test_a_window_opening_in_the_spring_gap_opens_when_the_clock_jumps() -> None:
+    # Given a Sunday window opening at 02:30, a time Berlin skips on 29 March 2026
+    window = SendWindow(days=[Weekday.SUN], start=time(2, 30), end=time(4, 0))
+    sent = local("Europe/Berlin", 2026, 3, 26, 1)
+
+    # When a follow-up is placed on that Sunday
+    decision = decide(sent, zone="Europe/Berlin", window=window)
+
+    # Then it goes at the first instant after the gap: 03:00 CEST (01:00 UTC)
+    assert decision == FollowupDue(utc(2026, 3, 29, 1, 0))
+
+
+def test_an_ambiguous_autumn_opening_picks_its_first_occurrence() -> None:
+    # Given a Sunday window opening at 02:30, a time Berlin shows twice on 25 October 2026
+    window = SendWindow(days=[Weekday.SUN], start=time(2, 30), end=time(4, 0))
+    sent = local("Europe/Berlin", 2026, 10, 22, 1)
+
+    decision = decide(sent, zone="Europe/Berlin", window=window)
+
+    # Then it is the first 02:30 (CEST, 00:30 UTC), not the second (CET, 01:30 UTC)
+    assert decision == FollowupDue(utc(2026, 10, 25, 0, 30))
+
+
+def test_the_second_occurrence_is_used_when_the_first_is_already_behind() -> None:
+    # Given a candidate inside the repeated hour, after the first 02:30 went by
+    window = SendWindow(days=[Weekday.SUN], start=time(2, 30), end=time(4, 0))
+    candidate = local("Europe/Berlin", 2026, 10, 25, 2, 10, fold=1)  # 02:10 CET, second pass
+
+    placed = earliest_allowed(
+        candidate, window=window, contact_timezone="Europe/Berlin", event=EventDates()
+    )
+
+    # Then the window opens at the second 02:30 (CET, 01:30 UTC)
+    assert placed == utc(2026, 10, 25, 1, 30)
+
+
+def test_a_new_york_weekend_moves_to_monday_morning() -> None:
+    # Given a first email on Wednesday 4 November 2026, 17:00 in New York
+    sent = local("America/New_York", 2026, 11, 4, 17)
+
+    # When three days later is a Saturday
+    decision = decide(sent, zone="America/New_York")
+
+    # Then the follow-up waits for Monday 08:00 EST
+    assert decision == FollowupDue(local("America/New_York", 2026, 11, 9, 8))
+
+
+def test_a_new_york_evening_moves_to_the_next_morning() -> None:
+    sent = local("America/New_York", 2026, 3, 9, 18, 30)  # Monday, after the window
+
+    decision = decide(sent, zone="America/New_York", cadence=[1])
+
+    assert decision == FollowupDue(local("America/New_York", 2026, 3, 11, 8))
+
+
+def test_kolkata_keeps_its_half_hour_offset() -> None:
+    # Given a candidate at 07:30 IST on Monday 1 June 2026 (02:00 UTC)
+    sent = utc(2026, 5, 29, 2, 0)
+
+    decision = decide(sent, zone="Asia/Kolkata")
+
+    # Then the window opens at 08:00 IST, 02:30 UTC
+    assert decision == FollowupDue(utc(2026, 6, 1, 2, 30))
+
+
+def test_chatham_decides_the_weekday_by_its_own_date() -> None:
+    # Given a candidate on Friday 5 June 2026, 19:00 UTC: already Saturday 07:45 in
+    # Chatham (UTC+12:45 in its winter)
+    sent = utc(2026, 6, 2, 19, 0)
+
+    decision = decide(sent, zone="Pacific/Chatham")
+
+    # Then Saturday is refused there and it goes on Monday 08:00 CHAST (Sunday 19:15 UTC)
+    assert decision == FollowupDue(local("Pacific/Chatham", 2026, 6, 8, 8))
+    assert decision.at == utc(2026, 6, 7, 19, 15)
+
+
+def test_a_contact_without_a_time_zone_is_read_in_utc() -> None:
+    sent = utc(2026, 6, 1, 20, 0)  # Monday evening UTC
+
+    assert decide(sent, zone=None) == FollowupDue(utc(2026, 6, 4, 20, 0) + timedelta(hours=12))
+    assert decide(sent, zone="Not/AZone") == decide(sent, zone=None)
+
+
+def test_no_window_sends_at_any_hour_of_any_day() -> None:
+    sent = utc(2026, 6, 3, 23, 59)  # three days later is a Saturday, at midnight
+
+    assert decide(sent, zone="Europe/Berlin", window=None) == FollowupDue(after(sent, 3))
+
+
+def test_a_window_may_allow_the_weekend() -> None:
+    weekend = SendWindow(days=[Weekday.SAT, Weekday.SUN], start=time(10), end=time(12))
+    sent = local("Europe/Paris", 2026, 6, 3, 11)  # Wednesday; +3 days is Saturday 11:00
+
+    assert decide(sent, zone="Europe/Paris", window=weekend) == FollowupDue(
+        local("Europe/Paris", 2026, 6, 6, 11)
+    )
+
+
+def test_later_attempts_count_from_the_previous_send_and_reuse_the_last_cadence() -> None:
+    sent = local("Europe/Berlin", 2026, 6, 1, 9)  # Monday
+
+    assert decide(sent, zone="Europe/Berlin", attempt=2) == FollowupDue(after(sent, 7))
+    assert decide(sent, zone="Europe/Berlin", attempt=3, max_followups=5) == FollowupDue(
+        after(sent, 14)
+    )
+    assert decide(sent, zone="Europe/Berlin", attempt=5, max_followups=5) == FollowupDue(
+        after(sent, 14)
+    )
+
+
+def test_after_the_last_attempt_the_user_is_told_when_the_next_would_be_due() -> None:
+    sent = local("Europe/Berlin", 2026, 6, 1, 9)
+
+    assert decide(sent, zone="Europe/Berlin", attempt=4, max_followups=3) == Escalate(
+        after(sent, 14)
+    )
+    assert decide(sent, zone="Europe/Berlin", attempt=1, max_followups=0) == Escalate(
+        after(sent, 3)
+    )
+
+
+def test_nothing_is_scheduled_in_the_past() -> None:
+    sent = local("Europe/Berlin", 2026, 6, 1, 9)
+    late = local("Europe/Berlin", 2026, 6, 10, 12)
+
+    assert decide(sent, zone="Europe/Berlin", now=late) == FollowupDue(late)
+
+
+def test_the_day_before_the_event_is_blacked_out_and_the_follow_up_cancelled() -> None:
+    # Given an event on Thursday 11 June 2026, 09:00 in Berlin
+    event = EventDates(starts_at=local("Europe/Berlin", 2026, 6, 11, 9))
+
+    # When three days after the send is Tuesday 17:00: allowed
+    tuesday = decide(local("Europe/Berlin", 2026, 6, 6, 17), zone="Europe/Berlin", event=event)
+    assert tuesday == FollowupDue(local("Europe/Berlin", 2026, 6, 9, 17))
+
+    # When it is Tuesday 18:30, the next opening is Wednesday: the day before the event
+    late = decide(local("Europe/Berlin", 2026, 6, 6, 18, 30), zone="Europe/Berlin", event=event)
+
+    # Then the blackout pushes it past the event: cancelled
+    assert late == Cancel("event_passed")
+
+
+def test_a_follow_up_after_the_event_ended_is_cancelled() -> None:
+    event = EventDates(
+        starts_at=local("Europe/Berlin", 2026, 6, 11, 9),
+        ends_at=local("Europe/Berlin", 2026, 6, 12, 17),
+    )
+
+    decision = decide(
+        local("Europe/Berlin", 2026, 6, 1, 9),
+        zone="Europe/Berlin",
+        now=local("Europe/Berlin", 2026, 6, 12, 17),
+        event=event,
+    )
+
+    assert decision == Cancel("event_passed")
+
+
+def test_the_blackout_follows_the_contacts_local_dates() -> None:
+    # Given an event starting Wednesday 10 June 2026 at 02:00 UTC: still Tuesday 9 June in
+    # Los Angeles, so there the blackout starts on Monday 8 June
+    event = EventDates(starts_at=utc(2026, 6, 10, 2, 0))
+    sent = utc(2026, 6, 5, 14, 0)  # Friday; +3 days is Monday 07:00 PDT, 16:00 CEST
+
+    assert decide(sent, zone="America/Los_Angeles", event=event) == Cancel("event_passed")
+    assert decide(sent, zone="Europe/Berlin", event=event) == FollowupDue(after(sent, 3))
+
+
+@pytest.mark.parametrize(
+    ("due_at", "rule"),
+    [
+        (local("Europe/Berlin", 2026, 6, 3, 10), TimingRule.BEFORE_CADENCE),
+        (local("Europe/Berlin", 2026, 6, 5, 7, 59), TimingRule.OUTSIDE_SEND_WINDOW),
+        (local("Europe/Berlin", 2026, 6, 4, 18, 0), TimingRule.OUTSIDE_SEND_WINDOW),
+        (local("Europe/Berlin", 2026, 6, 6, 10), TimingRule.WEEKEND),
+        (local("Europe/Berlin", 2026, 6, 10, 10), TimingRule.EVENT_BLACKOUT),
+        (local("Europe/Berlin", 2026, 6, 12, 18), TimingRule.EVENT_PASSED),
+        (local("Europe/Berlin", 2026, 6, 4, 10), None),
+        (local("Europe/Berlin", 2026, 6, 9, 17, 59), None),
+    ],
+)
+def test_a_proposed_due_time_names_the_rule_it_breaks(
+    due_at: datetime, rule: TimingRule | None
+) -> None:
+    # Given a send on Monday 1 June 2026, 09:00 in Berlin, and an event on 11-12 June
+    event = EventDates(
+        starts_at=local("Europe/Berlin", 2026, 6, 11, 9),
+        ends_at=local("Europe/Berlin", 2026, 6, 12, 17),
+    )
+
+    violation = check_due_at(
+        due_at,
+        previous_send=local("Europe/Berlin", 2026, 6, 1, 9),
+        attempt=1,
+        settings=followup_settings(),
+        contact_timezone="Europe/Berlin",
+        event=event,
+        now=local("Europe/Berlin", 2026, 6, 2, 9),
+    )
+
+    assert (violation.rule if violation else None) == rule
+
+
+def test_a_time_already_past_is_refused() -> None:
+    violation = check_due_at(
+        local("Europe/Berlin", 2026, 6, 4, 10),
+        previous_send=local("Europe/Berlin", 2026, 6, 1, 9),
+        attempt=1,
+        settings=followup_settings(),
+        contact_timezone="Europe/Berlin",
+        event=EventDates(),
+        now=local("Europe/Berlin", 2026, 6, 5, 9),
+    )
+
+    assert violation is not None
+    assert violation.rule is TimingRule.IN_THE_PAST
+
+
+def test_naive_times_are_refused() -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        decide(datetime(2026, 6, 1, 9), zone="UTC")
+
+
+# ------------------------------------------------------------------------- properties
+
+
+@cache
+def transitions(zone_key: str, year: int) -> tuple[datetime, ...]:
+    """The instants in `year` at which the zone's UTC offset changes (to the minute)."""
+    zone = ZoneInfo(zone_key)
+    found = []
+    day = utc(year, 1, 1, 12)
+    while day.year == year:
+        following = day + timedelta(days=1)
+        if day.astimezone(zone).utcoffset() != following.astimezone(zone).utcoffset():
+            low, high = day, following
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if middle.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset():
+                    low = middle
+                else:
+                    high = middle
+            found.append(high.replace(second=0, microsecond=0))
+        day = following
+    return tuple(found)
+
+
+def wall(instant: datetime, zone: ZoneInfo) -> datetime:
+    return instant.astimezone(zone).replace(tzinfo=None, fold=0)
+
+
+def first_instant_showing(naive: datetime, zone: ZoneInfo) -> datetime:
+    """Brute force: the first instant (to the minute) whose wall clock reads `naive` or later."""
+    hour = naive.replace(tzinfo=UTC) - timedelta(hours=16)
+    while wall(hour, zone) < naive:
+        hour += timedelta(hours=1)
+    minute = hour - timedelta(hours=1)
+    while wall(minute, zone) < naive:
+        minute += timedelta(minutes=1)
+    return minute
+
+
+def in_window(instant: datetime, window: SendWindow | None, zone: ZoneInfo) -> bool:
+    if window is None:
+        return True
+    shown = instant.astimezone(zone)
+    return WEEKDAYS[shown.weekday()] in window.days and window.start <= shown.time() < window.end
+
+
+@dataclass(frozen=True)
+class Scenario:
+    zone: str
+    settings: FollowupSettings
+    attempt: int
+    previous_send: datetime
+    now: datetime
+    event: EventDates
+
+    def decide(self, now: datetime | None = None) -> FollowupDue | Escalate | Cancel:
+        return next_followup(
+            previous_send=self.previous_send,
+            attempt=self.attempt,
+            settings=self.settings,
+            contact_timezone=self.zone,
+            event=self.event,
+            now=now or self.now,
+        )
+
+    @property
+    def candidate(self) -> datetime:
+        days = self.settings.followup_cadence_days
+        cadence = days[min(self.attempt, len(days)) - 1]
+        return max(self.previous_send + timedelta(days=cadence), self.now)
+
+    @property
+    def first_event_day(self) -> date | None:
+        first = self.event.starts_at or self.event.ends_at
+        return None if first is None else first.astimezone(ZoneInfo(self.zone)).date()
+
+    @property
+    def blackout_from(self) -> datetime | None:
+        day = self.first_event_day
+        if day is None:
+            return None
+        midnight = datetime.combine(day - timedelta(days=1), time(0))
+        return first_instant_showing(midnight, ZoneInfo(self.zone))
+
+    @property
+    def ended_at(self) -> datetime | None:
+        day = self.first_event_day
+        if day is None:
+            return None
+        if self.event.ends_at is not None:
+            return self.event.ends_at
+        return first_instant_showing(
+            datetime.combine(day + timedelta(days=1), time(0)), ZoneInfo(self.zone)
+        )
+
+
+minutes = st.integers(0, 24 * 60 - 1).map(lambda m: time(m // 60, m % 60))
+
+
+@st.composite
+def windows(draw: st.DrawFn) -> SendWindow | None:
+    if draw(st.integers(0, 4)) == 0:
+        return None
+    start, end = sorted(draw(st.lists(minutes, min_size=2, max_size=2, unique=True)))
+    days = draw(st.sets(st.sampled_from(WEEKDAYS), min_size=1))
+    return SendWindow(days=sorted(days, key=WEEKDAYS.index), start=start, end=end)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    zone = draw(st.sampled_from(ZONES))
+    cadence = draw(st.lists(st.integers(1, 30), min_size=1, max_size=4))
+    attempt = draw(st.integers(1, 5))
+    days = cadence[min(attempt, len(cadence)) - 1]
+    changes = transitions(zone, draw(st.integers(1995, 2036)))
+    if changes and draw(st.booleans()):
+        # Aim the cadence at a DST change, give or take a day and a half.
+        anchor = draw(st.sampled_from(changes)) + timedelta(minutes=draw(st.integers(-2160, 2160)))
+        previous_send = anchor - timedelta(days=days)
+    else:
+        previous_send = draw(
+            st.datetimes(min_value=datetime(1995, 1, 1), max_value=datetime(2036, 12, 31))
+        ).replace(tzinfo=UTC)
+    now = previous_send + timedelta(minutes=draw(st.integers(0, (days + 10) * 24 * 60)))
+    event = EventDates()
+    if draw(st.booleans()):
+        starts = previous_send + timedelta(minutes=draw(st.integers(-5 * 1440, 60 * 1440)))
+        length = draw(st.none() | st.integers(0, 5 * 1440))
+        ends = None if length is None else starts + timedelta(minutes=length)
+        event = EventDates(starts_at=starts, ends_at=ends)
+    return Scenario(
+        zone=zone,
+        settings=FollowupSettings(
+            followup_cadence_days=cadence,
+            max_followups=draw(st.integers(0, 5)),
+            send_window=draw(windows()),
+        ),
+        attempt=attempt,
+        previous_send=previous_send,
+        now=now,
+        event=event,
+    )
+
+
+PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PROPERTIES
+@given(scenarios())
+def test_a_due_time_keeps_every_rule(scenario: Scenario) -> None:
+    decision = scenario.decide()
+    if isinstance(decision, Cancel):
+        return
+    zone = ZoneInfo(scenario.zone)
+    at = decision.at
+
+    # Never before the cadence, never in the past
+    assert at >= scenario.candidate
+    # Inside the window, in the contact's zone (weekday and wall time)
+    assert in_window(at, scenario.settings.send_window, zone)
+    # Never on the day before the event, during it, or after it
+    blackout_from = scenario.blackout_from
+    if blackout_from is not None:
+        assert at < blackout_from
+        assert scenario.first_event_day is not None
+        assert at.astimezone(zone).date() < scenario.first_event_day - timedelta(days=1)
+    # The earliest such time: a second earlier is before the candidate or not allowed
+    earlier = at - timedelta(seconds=1)
+    assert earlier < scenario.candidate or not in_window(
+        earlier, scenario.settings.send_window, zone
+    )
+    # Escalation exactly after the last attempt
+    assert isinstance(decision, Escalate) == (scenario.attempt > scenario.settings.max_followups)
+
+
+@PROPERTIES
+@given(scenarios())
+def test_a_decision_is_idempotent_and_its_time_passes_the_check(scenario: Scenario) -> None:
+    decision = scenario.decide()
+    assert scenario.decide() == decision
+    if isinstance(decision, Cancel):
+        return
+
+    # Placing its own time again moves nothing, deciding at that moment gives the same
+    assert (
+        earliest_allowed(
+            decision.at,
+            window=scenario.settings.send_window,
+            contact_timezone=scenario.zone,
+            event=scenario.event,
+        )
+        == decision.at
+    )
+    assert scenario.decide(now=decision.at) == decision
+    # And the API accepts it as a due time
+    violation = check_due_at(
+        decision.at,
+        previous_send=scenario.previous_send,
+        attempt=scenario.attempt,
+        settings=scenario.settings,
+        contact_timezone=scenario.zone,
+        event=scenario.event,
+        now=scenario.now,
+    )
+    assert violation is None
+
+
+@PROPERTIES
+@given(scenarios())
+def test_a_follow_up_is_cancelled_only_when_the_event_leaves_no_time(scenario: Scenario) -> None:
+    decision = scenario.decide()
+    if not isinstance(decision, Cancel):
+        return
+
+    # There is an event, and it ended, or the first window time ignoring it is too late
+    blackout_from, ended_at = scenario.blackout_from, scenario.ended_at
+    assert blackout_from is not None
+    assert ended_at is not None
+    unconstrained = earliest_allowed(
+        scenario.candidate,
+        window=scenario.settings.send_window,
+        contact_timezone=scenario.zone,
+        event=EventDates(),
+    )
+    assert isinstance(unconstrained, datetime)
+    assert scenario.candidate >= ended_at or unconstrained >= blackout_from

@@ -4,7 +4,7 @@ import argparse
 from pathlib import Path
 
 from attendry.local.postgres import scratch_database, scratch_server
-from benchmarks import api_latency, cold_start, followup_sweep, ses_events
+from benchmarks import api_latency, cold_start, followup_sweep, pipeline, ses_events
 
 ROOT = Path(__file__).resolve().parents[1]
 IMPORT_TARGET_MS = 700
@@ -12,6 +12,8 @@ LIST_RATIO_TARGET = 3.0
 CLAIM_TARGET_MS = 20
 CLAIM_GROWTH_TARGET = 2.0
 SES_EVENTS_RATIO_TARGET = 0.5
+PIPELINE_RATE_TARGET = 25
+AGENT_WORK_TARGET_MS = 20
 
 
 def main() -> None:
@@ -19,6 +21,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=7, help="fresh processes per function")
     parser.add_argument("--runs", type=int, default=300, help="requests per latency figure")
     parser.add_argument("--claims", type=int, default=200, help="sweep claims per figure")
+    parser.add_argument("--tasks", type=int, default=500, help="outreaches through the pipeline")
     options = parser.parse_args()
 
     print("Cold start: handler import in a fresh process (median)")
@@ -40,6 +43,8 @@ def main() -> None:
             scratch_database(server, "attendry_bench_raw") as raw_url,
         ):
             ses = ses_events.run(ROOT, function_url, raw_url)
+        with scratch_database(server, "attendry_bench_pipeline") as pipeline_url:
+            flow = pipeline.run(ROOT, pipeline_url, options.tasks)
     print(
         f"GET /agents ({api_latency.PAGE} of {api_latency.ROWS_OF_USER:,} rows of one user): "
         f"API {latency.api_median_ms:.2f} ms, raw SQL {latency.sql_median_ms:.2f} ms, "
@@ -68,6 +73,15 @@ def main() -> None:
         f"{ses.baseline_events_per_s:,.0f}/s, ratio {ses.ratio:.2f} "
         f"(target at least {SES_EVENTS_RATIO_TARGET})"
     )
+    print()
+    print(
+        f"Pipeline ({flow.count} outreaches, offline drafter, local runtime): "
+        f"{flow.drafts_per_s:.1f} drafts/s, {flow.sends_per_s:.1f} sends/s "
+        f"(target at least {PIPELINE_RATE_TARGET}/s each)"
+    )
+    for stage in flow.stages:
+        print(f"  {stage.name:<30} median {stage.median_ms:8.1f} ms   p95 {stage.p95_ms:8.1f} ms")
+    print(f"target: agent work under {AGENT_WORK_TARGET_MS} ms median")
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ suppression, and with it the next approval's refusal.
 """
 
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,27 +16,10 @@ from sqlalchemy.orm import Session
 from attendry.db.enums import SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, OutreachDraft
 from attendry.local.runtime import LocalRuntime
-from attendry.local.ses_simulator import ses_simulator_extension
 from tests.fixtures.ses import ses_event
 from tests.local.support import Response, http, wait_until
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def system(database_url: str) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(
-        TEMPLATE,
-        api_port=0,
-        aws_port=0,
-        database_url=database_url,
-        run_schedules=False,
-        extensions=[ses_simulator_extension],
-    )
-    with runtime:
-        yield runtime
 
 
 class User:

@@ -7,34 +7,16 @@ follow-up in the thread, until the last attempt ends in an escalation to the use
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from attendry.local.demo import Client
-from attendry.local.outbox import outbox_extension
 from attendry.local.runtime import LocalRuntime
-from attendry.local.ses_simulator import ses_simulator_extension
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 WAIT_SECONDS = 60
-
-
-@pytest.fixture(scope="module")
-def system(database_url: str) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(
-        TEMPLATE,
-        api_port=0,
-        aws_port=0,
-        database_url=database_url,
-        run_schedules=False,
-        extensions=[outbox_extension, ses_simulator_extension],
-    )
-    with runtime:
-        yield runtime
 
 
 @pytest.fixture

@@ -7,31 +7,11 @@ local SES's Delivery event set it.
 """
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from attendry.local.demo import walk_through
-from attendry.local.outbox import outbox_extension
 from attendry.local.runtime import LocalRuntime
-from attendry.local.ses_simulator import ses_simulator_extension
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-
-
-@pytest.fixture(scope="module")
-def system(database_url: str) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(
-        TEMPLATE,
-        api_port=0,
-        aws_port=0,
-        database_url=database_url,
-        run_schedules=False,
-        extensions=[outbox_extension, ses_simulator_extension],
-    )
-    with runtime:
-        yield runtime
 
 
 def test_one_outreach_goes_from_task_to_the_outbox(

@@ -12,34 +12,14 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from attendry.local.demo import Client
-from attendry.local.inbound import inbound_extension
-from attendry.local.outbox import outbox_extension
 from attendry.local.runtime import LocalRuntime
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 WAIT_S = 60
-
-
-@pytest.fixture(scope="module")
-def system(database_url: str) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(
-        TEMPLATE,
-        api_port=0,
-        aws_port=0,
-        database_url=database_url,
-        run_schedules=False,
-        extensions=[outbox_extension, inbound_extension],
-    )
-    with runtime:
-        yield runtime
 
 
 def wait_for(what: str, probe: Callable[[], Any]) -> Any:

@@ -8,37 +8,16 @@ same message: it must count once.
 
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attendry.db.models import SesEvent
 from attendry.local.aws import local_client
 from attendry.local.runtime import LocalRuntime
-from attendry.local.sns_https import sns_https_extension
 from tests.fixtures.sns import SES_DELIVERY_EVENT, SigningIdentity, notification
 from tests.local.support import http, wait_until
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-
-
-@pytest.fixture(scope="module")
-def system(database_url: str) -> Iterator[LocalRuntime]:
-    runtime = LocalRuntime(
-        TEMPLATE,
-        api_port=0,
-        aws_port=0,
-        database_url=database_url,
-        run_schedules=False,
-        parameter_overrides={"SesWebhookSubscription": "true"},
-        extensions=[sns_https_extension],
-    )
-    with runtime:
-        yield runtime
 
 
 def webhook_subscription(system: LocalRuntime) -> dict[str, Any]:

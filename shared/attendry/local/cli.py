@@ -28,9 +28,6 @@ DEFAULT_USER = "local-user"
 # (Secrets Manager); passed to every function when set.
 HOST_PASSTHROUGH = ("GEMINI_API_KEY",)
 _COMMANDS = ("dev", "demo", "token")
-# Template parameters whose local value differs from the deployed default: both ways SES
-# events come in (SQS and the HTTPS webhook) are wired locally, so both are exercised.
-LOCAL_PARAMETERS = {"SesWebhookSubscription": "true"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,12 +83,8 @@ def _run(options: argparse.Namespace) -> int:
     unless asked to keep it running."""
     from attendry.db.migrate import upgrade
     from attendry.local.demo import walk_through
-    from attendry.local.inbound import inbound_extension
-    from attendry.local.outbox import outbox_extension
     from attendry.local.postgres import local_database_url
-    from attendry.local.runtime import LocalRuntime
-    from attendry.local.ses_simulator import ses_simulator_extension
-    from attendry.local.sns_https import sns_https_extension
+    from attendry.local.system import local_system
     from attendry.local.template import TemplateError
 
     demo = options.command == "demo"
@@ -114,24 +107,17 @@ def _run(options: argparse.Namespace) -> int:
     upgrade(database_url)
     if stopping.is_set():
         return 0
-    runtime = LocalRuntime(
+    runtime = local_system(
         template,
         api_port=options.api_port,
         aws_port=options.aws_port,
         database_url=database_url,
         run_schedules=not options.no_schedules,
-        parameter_overrides=LOCAL_PARAMETERS,
         env_overrides={
             **{name: os.environ[name] for name in HOST_PASSTHROUGH if name in os.environ},
             # The walk-through speaks for itself; functions' INFO lines would bury it.
             **({"POWERTOOLS_LOG_LEVEL": "WARNING"} if demo else {}),
         },
-        extensions=[
-            outbox_extension,
-            inbound_extension,
-            sns_https_extension,
-            ses_simulator_extension,
-        ],
     )
     try:
         runtime.start()

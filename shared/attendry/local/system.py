@@ -1,0 +1,39 @@
+"""The local system as `make dev` runs it: the template plus every local stand-in.
+
+One place for the extensions and parameter overrides, so `attendry-local`, the demo and
+the end-to-end tests run exactly the same wiring.
+"""
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from attendry.local.inbound import inbound_extension
+from attendry.local.outbox import outbox_extension
+from attendry.local.runtime import LocalRuntime
+from attendry.local.ses_simulator import ses_simulator_extension
+from attendry.local.sns_https import sns_https_extension
+
+# Locally the SES events topic is also delivered to the webhook, so both ways in run.
+LOCAL_PARAMETERS = {"SesWebhookSubscription": "true"}
+EXTENSIONS = (outbox_extension, inbound_extension, sns_https_extension, ses_simulator_extension)
+
+
+def local_system(
+    template: Path,
+    *,
+    database_url: str,
+    api_port: int,
+    aws_port: int,
+    run_schedules: bool = True,
+    env_overrides: Mapping[str, str] | None = None,
+) -> LocalRuntime:
+    return LocalRuntime(
+        template,
+        api_port=api_port,
+        aws_port=aws_port,
+        database_url=database_url,
+        run_schedules=run_schedules,
+        parameter_overrides=LOCAL_PARAMETERS,
+        env_overrides=env_overrides,
+        extensions=EXTENSIONS,
+    )

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,19 @@ class TaskFailedError(DomainError):
         super().__init__(message)
         if code is not None:
             self.code = code
+
+
+InputT = TypeVar("InputT", bound=BaseModel)
+
+
+def task_input(task: AgentTask, model: type[InputT]) -> InputT:
+    """The task's input as its handler's model; an input no retry can fix fails the task."""
+    try:
+        return model.model_validate(task.input)
+    except ValidationError as error:
+        raise TaskFailedError(
+            f"The task's input is not valid: {error}", code="invalid_input"
+        ) from error
 
 
 class LlmBudgetExceeded(TaskFailedError):  # noqa: N818 - named for its code

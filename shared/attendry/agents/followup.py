@@ -24,6 +24,7 @@ from attendry.agents.base import (
     finish_task,
     is_metered,
     record_usage,
+    task_input,
 )
 from attendry.agents.drafting import DraftRequest, DraftResult, PreviousMessage
 from attendry.agents.drafting.models import reply_subject
@@ -66,12 +67,7 @@ class DraftFollowupInput(BaseModel):
 
 def draft_followup(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
     """Draft the follow-up, store it for approval (or approve it), tell the user."""
-    try:
-        wanted = DraftFollowupInput.model_validate(task.input)
-    except ValidationError as error:
-        raise TaskFailedError(
-            f"The task's input is not valid: {error}", code="invalid_input"
-        ) from error
+    wanted = task_input(task, DraftFollowupInput)
 
     with session_scope() as session:
         row, agent = _followup(session, task, wanted.followup_id)

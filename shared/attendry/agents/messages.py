@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendry.agents.base import AgentRuntime, TaskFailedError, finish_task
+from attendry.agents.base import AgentRuntime, TaskFailedError, finish_task, task_input
 from attendry.db.engine import session_scope
 from attendry.db.enums import AgentType, MessageStatus
 from attendry.db.models import Agent, AgentMessage, AgentTask
@@ -37,12 +37,7 @@ class HandleMessageInput(BaseModel):
 
 
 def handle_message(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
-    try:
-        wanted = HandleMessageInput.model_validate(task.input)
-    except ValidationError as error:
-        raise TaskFailedError(
-            f"The task's input is not valid: {error}", code="invalid_input"
-        ) from error
+    wanted = task_input(task, HandleMessageInput)
     with session_scope() as session:
         message = session.scalars(
             select(AgentMessage)

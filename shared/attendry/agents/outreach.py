@@ -20,6 +20,7 @@ from attendry.agents.base import (
     is_metered,
     load_agent,
     record_usage,
+    task_input,
 )
 from attendry.agents.drafting import (
     AgentStyle,
@@ -41,12 +42,7 @@ from attendry.services.notifications import notify
 
 def draft_outreach(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
     """Draft, store it for approval (or approve it, if the agent may), tell the user."""
-    try:
-        wanted = DraftOutreachInput.model_validate(task.input)
-    except ValidationError as error:
-        raise TaskFailedError(
-            f"The task's input is not valid: {error}", code="invalid_input"
-        ) from error
+    wanted = task_input(task, DraftOutreachInput)
     with session_scope() as session:
         _, settings = load_agent(session, task)
         if not isinstance(settings, OutreachSettings):

@@ -1,9 +1,16 @@
 """The process engine and the per-invocation session against the test database."""
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Engine, create_engine, delete, insert, select, text
+from sqlalchemy.exc import OperationalError
 
-from attendry.db.engine import get_engine, session_scope
+from attendry.db.engine import (
+    ReadOnlySessionError,
+    get_engine,
+    ping_when_idle,
+    read_scope,
+    session_scope,
+)
 from attendry.db.models import Notification
 
 pytestmark = pytest.mark.integration
@@ -52,3 +59,62 @@ def test_session_scope_rolls_back_when_the_block_fails(database_url: str, user_i
     with session_scope() as session:
         stored = session.scalars(select(Notification).where(Notification.user_id == user_id))
         assert list(stored) == []
+
+
+def test_read_scope_reads_what_was_committed(database_url: str, user_id: str) -> None:
+    with session_scope() as session:
+        session.add(Notification(user_id=user_id, kind="test", payload={"n": 2}))
+
+    with read_scope() as session:
+        stored = session.scalars(select(Notification).where(Notification.user_id == user_id))
+        assert [row.payload for row in stored] == [{"n": 2}]
+
+
+def test_read_scope_refuses_to_write(database_url: str, user_id: str) -> None:
+    with read_scope() as session:
+        session.add(Notification(user_id=user_id, kind="test"))
+        with pytest.raises(ReadOnlySessionError):
+            session.flush()
+    with read_scope() as session, pytest.raises(ReadOnlySessionError):
+        session.execute(insert(Notification).values(user_id=user_id, kind="test"))
+    with read_scope() as session, pytest.raises(ReadOnlySessionError):
+        session.execute(delete(Notification).where(Notification.user_id == user_id))
+
+    with session_scope() as session:
+        stored = session.scalars(select(Notification).where(Notification.user_id == user_id))
+        assert list(stored) == []
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    ping_when_idle(engine, after_seconds=0.0)
+    try:
+        dead = _backend_pid(engine)
+        with get_engine().connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead})
+
+        assert _backend_pid(engine) != dead
+    finally:
+        engine.dispose()
+
+
+def test_within_the_idle_window_a_dead_connection_fails_one_request_then_is_replaced(
+    database_url: str,
+) -> None:
+    engine = create_engine(database_url, pool_size=1, max_overflow=0)
+    ping_when_idle(engine, after_seconds=3600.0)
+    try:
+        first = _backend_pid(engine)
+        with get_engine().connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+
+        with pytest.raises(OperationalError):
+            _backend_pid(engine)
+        assert _backend_pid(engine) != first
+    finally:
+        engine.dispose()

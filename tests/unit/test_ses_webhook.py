@@ -11,12 +11,12 @@ from attendry.adapters.sns_signature import (
     SnsSignatureVerifier,
     SnsVerificationError,
 )
+from attendry.schemas.webhooks import WebhookAction
 from attendry.services.ses_events import MalformedSesEventError
 from attendry.services.ses_webhook import (
     SesWebhook,
     SesWebhookSettings,
     SubscriptionConfirmationError,
-    WebhookAction,
 )
 from tests.fixtures.sns import (
     CERT_URL,

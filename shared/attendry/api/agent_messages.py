@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope
 from attendry.schemas.common import Page
 from attendry.schemas.followups import AgentMessage
 from attendry.services import agent_messages
@@ -27,7 +27,7 @@ def list_agent_messages(
     cursor: CursorParam = None,
     direction: Annotated[Literal["sent", "received"] | None, Query()] = None,
 ) -> Page[AgentMessage]:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, next_cursor = agent_messages.list_agent_messages(
             session,
             current_user_id(router),
@@ -38,7 +38,7 @@ def list_agent_messages(
         )
         items = [
             AgentMessage.model_validate(row).model_copy(
-                update={"direction": "sent" if row.from_agent_id == agent_id else "received"}
+                update={"direction": "sent" if row["from_agent_id"] == agent_id else "received"}
             )
             for row in rows
         ]

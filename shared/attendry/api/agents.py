@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope, session_scope
 from attendry.db.enums import AgentStatus, AgentType
 from attendry.schemas.agents import Agent, AgentCreate, AgentUpdate
 from attendry.schemas.common import Page
@@ -32,7 +32,7 @@ def list_agents(
     agent_type: Annotated[AgentType | None, Query()] = None,
     status: Annotated[AgentStatus | None, Query()] = None,
 ) -> Page[Agent]:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, next_cursor = agents.list_agents(
             session,
             current_user_id(router),
@@ -46,7 +46,7 @@ def list_agents(
 
 @router.get("/agents/<agent_id>", summary="Read an agent", tags=["agents"])
 def get_agent(agent_id: UUID) -> Agent:
-    with session_scope() as session:
+    with read_scope() as session:
         return Agent.model_validate(agents.get_agent(session, current_user_id(router), agent_id))
 
 

@@ -9,11 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope, session_scope
 from attendry.schemas.common import Page
 from attendry.schemas.contacts import Contact, ContactCreate
 from attendry.schemas.replies import ReplyMarked
-from attendry.services import contacts, replies
+from attendry.services import contacts
 
 router = Router()
 
@@ -31,7 +31,7 @@ def list_contacts(
     cursor: CursorParam = None,
     opportunity_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[Contact]:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, next_cursor = contacts.list_contacts(
             session,
             current_user_id(router),
@@ -46,7 +46,7 @@ def list_contacts(
 
 @router.get("/contacts/<contact_id>", summary="Read a contact", tags=["contacts"])
 def get_contact(contact_id: UUID) -> Contact:
-    with session_scope() as session:
+    with read_scope() as session:
         contact = contacts.get_contact(session, current_user_id(router), contact_id)
         return Contact.model_validate(contact)
 
@@ -60,6 +60,10 @@ def get_contact(contact_id: UUID) -> Contact:
     tags=["contacts"],
 )
 def mark_replied(contact_id: UUID) -> ReplyMarked:
+    # The reply service carries the inbound-mail stack (MIME parsing, reply-address
+    # crypto); only this route needs it, so it is not part of the API's cold start.
+    from attendry.services import replies
+
     with session_scope() as session:
         recorded = replies.mark_replied(session, current_user_id(router), contact_id)
         return ReplyMarked(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope, session_scope
 from attendry.db.enums import DeliveryStatus, DraftStatus
 from attendry.schemas.common import Page
 from attendry.schemas.drafts import Draft, DraftRejection, DraftUpdate, Sent
@@ -27,7 +27,7 @@ def list_drafts(
     agent_id: Annotated[UUID | None, Query()] = None,
     contact_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[Draft]:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, next_cursor = drafts.list_drafts(
             session,
             current_user_id(router),
@@ -42,7 +42,7 @@ def list_drafts(
 
 @router.get("/agents/outreach/drafts/<draft_id>", summary="Read a draft", tags=TAGS)
 def get_draft(draft_id: UUID) -> Draft:
-    with session_scope() as session:
+    with read_scope() as session:
         return Draft.from_row(drafts.get_draft(session, current_user_id(router), draft_id))
 
 
@@ -87,7 +87,7 @@ def list_sent(
     agent_id: Annotated[UUID | None, Query()] = None,
     contact_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[Sent]:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, next_cursor = drafts.list_sent(
             session,
             current_user_id(router),
@@ -106,5 +106,5 @@ def list_sent(
     tags=TAGS,
 )
 def get_sent(sent_id: UUID) -> Sent:
-    with session_scope() as session:
+    with read_scope() as session:
         return Sent.from_row(drafts.get_sent(session, current_user_id(router), sent_id))

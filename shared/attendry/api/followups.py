@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope, session_scope
 from attendry.db.enums import FollowupStatus
 from attendry.schemas.common import Page
 from attendry.schemas.followups import Followup, FollowupUpdate
@@ -27,7 +27,7 @@ def list_followups(
     contact_id: Annotated[UUID | None, Query()] = None,
     agent_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[Followup]:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, next_cursor = followups.list_followups(
             session,
             current_user_id(router),

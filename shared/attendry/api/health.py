@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope
 from attendry.observability import logger
 
 router = Router()
@@ -21,7 +21,7 @@ class Health(BaseModel):
 @router.get("/health", summary="Liveness and database reachability", security=[])
 def health() -> tuple[Health, int]:
     try:
-        with session_scope() as session:
+        with read_scope() as session:
             session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         logger.exception("Database unreachable")

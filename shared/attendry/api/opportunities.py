@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope, session_scope
 from attendry.db.enums import OpportunityStatus
 from attendry.schemas.common import Page
 from attendry.schemas.opportunities import Opportunity, OpportunityCreate
@@ -31,7 +31,7 @@ def list_opportunities(
     cursor: CursorParam = None,
     status: Annotated[OpportunityStatus | None, Query()] = None,
 ) -> Page[Opportunity]:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, next_cursor = opportunities.list_opportunities(
             session, current_user_id(router), limit=limit, cursor=cursor, status=status
         )
@@ -42,6 +42,6 @@ def list_opportunities(
 
 @router.get("/opportunities/<opportunity_id>", summary="Read an event", tags=["opportunities"])
 def get_opportunity(opportunity_id: UUID) -> Opportunity:
-    with session_scope() as session:
+    with read_scope() as session:
         row = opportunities.get_opportunity(session, current_user_id(router), opportunity_id)
         return Opportunity.model_validate(row)

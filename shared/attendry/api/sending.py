@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from attendry.api.auth import current_user_id
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope, session_scope
 from attendry.schemas.sending import SendingLimits, SendingRates, SendingState
 from attendry.services.account_safety import SendingStatus, resume_sending, sending_status
 
@@ -44,7 +44,7 @@ def _shown(status: SendingStatus) -> SendingState:
     tags=TAGS,
 )
 def get_sending() -> SendingState:
-    with session_scope() as session:
+    with read_scope() as session:
         return _shown(sending_status(session, current_user_id(router), datetime.now(UTC)))
 
 

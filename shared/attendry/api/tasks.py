@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope
 from attendry.db.enums import TaskStatus
 from attendry.schemas.common import Page
 from attendry.schemas.tasks import Task, TaskCreate
@@ -54,7 +54,7 @@ def list_agent_tasks(
     cursor: CursorParam = None,
     status: Annotated[TaskStatus | None, Query()] = None,
 ) -> Page[Task]:
-    with session_scope() as session:
+    with read_scope() as session:
         rows, next_cursor = tasks.list_agent_tasks(
             session, current_user_id(router), agent_id, limit=limit, cursor=cursor, status=status
         )
@@ -63,5 +63,5 @@ def list_agent_tasks(
 
 @router.get("/tasks/<task_id>", summary="A task's status, output and error", tags=["tasks"])
 def get_task(task_id: UUID) -> Task:
-    with session_scope() as session:
+    with read_scope() as session:
         return Task.model_validate(tasks.get_task(session, current_user_id(router), task_id))

@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope, session_scope
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.email.unsubscribe import InvalidTokenError, UnsubscribeClaims, read_unsubscribe_token
 from attendry.services.unsubscribe import (
@@ -166,7 +166,7 @@ def unsubscribe_page(token: str) -> Response[str]:
     claims = _claims(token, settings)
     if claims is None:
         return _invalid_link()
-    with session_scope() as session:
+    with read_scope() as session:
         view = describe_unsubscribe(session, claims, settings)
     return _confirmation_page(view)
 

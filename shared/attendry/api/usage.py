@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from attendry.api.auth import current_user_id
-from attendry.db.engine import session_scope
+from attendry.db.engine import read_scope
 from attendry.schemas.usage import Usage
 from attendry.services.task_settings import llm_limit_settings
 from attendry.services.usage import usage_summary
@@ -17,7 +17,7 @@ router = Router()
     "/usage", summary="LLM calls, tokens and cost this month, and the budget", tags=["usage"]
 )
 def get_usage() -> Usage:
-    with session_scope() as session:
+    with read_scope() as session:
         return usage_summary(
             session, current_user_id(router), now=datetime.now(UTC), limits=llm_limit_settings()
         )

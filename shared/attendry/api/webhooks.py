@@ -4,6 +4,10 @@ SNS has no token to send; the message signature is the credential instead, check
 the service before anything is read. SNS posts its JSON as `text/plain`, so this path
 alone is exempt from the API's JSON-only rule (`attendry.api.app`). Status codes are
 chosen for SNS's retry policy: 2xx done, 4xx never worth retrying, 5xx try again.
+
+The webhook's machinery (SNS signatures and `cryptography`, the SES-event pipeline,
+botocore) is imported on the first post, not at the API's cold start: only SNS calls
+this route, and every user request would otherwise pay for it.
 """
 
 from http import HTTPStatus
@@ -11,26 +15,14 @@ from http import HTTPStatus
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel
 
-from attendry.adapters.sns_signature import SnsMessageError, SnsVerificationError
 from attendry.api.errors import error_response
 from attendry.observability import logger
 from attendry.schemas.common import ErrorBody
-from attendry.services.ses_webhook import (
-    SubscriptionConfirmationError,
-    WebhookAction,
-    default_ses_webhook,
-)
+from attendry.schemas.webhooks import WebhookReceipt
 
 router = Router()
 TAGS = ["webhooks"]
-
-
-class WebhookReceipt(BaseModel):
-    status: WebhookAction
-    type: str
-    message_id: str
 
 
 def _error(description: str) -> OpenAPIResponse:
@@ -62,6 +54,9 @@ def _error(description: str) -> OpenAPIResponse:
     },
 )
 def ses_webhook() -> Response[str]:
+    from attendry.adapters.sns_signature import SnsMessageError, SnsVerificationError
+    from attendry.services.ses_webhook import SubscriptionConfirmationError, default_ses_webhook
+
     body = router.current_event.decoded_body or ""
     try:
         outcome = default_ses_webhook().receive(body)

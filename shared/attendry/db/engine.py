@@ -1,20 +1,23 @@
 """One engine per process and one session per unit of work.
 
 A Lambda execution environment handles one request at a time and may sit frozen for
-minutes, so the pool is small, checks a connection before lending it, and recycles it
-before RDS Proxy's idle timeout can cut it. Behind RDS Proxy every transaction may run
+minutes, so the pool is small, checks a connection that sat idle before lending it, and
+recycles it before RDS Proxy's idle timeout can cut it. Behind RDS Proxy every transaction may run
 on a different server connection, so nothing here leaves state on a session: no SET, no
 server-side prepared statements, no `options` startup parameter (the proxy refuses it; its
 target group's init query sets the statement timeout there instead).
 """
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, make_url
-from sqlalchemy.orm import Session
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from attendry.config import DatabaseSettings, database_settings
 
@@ -23,6 +26,8 @@ APPLICATION_NAME = "attendry"
 POOL_RECYCLE_SECONDS = 240
 POOL_TIMEOUT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 10
+PING_AFTER_IDLE_SECONDS = 10.0
+_CHECKED_IN_AT = "attendry_checked_in_at"
 
 
 def normalize_url(url: str) -> URL:
@@ -78,15 +83,45 @@ def get_engine() -> Engine:
     }
     if settings.database_url:
         connect_args["options"] = f"-c statement_timeout={settings.statement_timeout_ms}"
-    return create_engine(
+    engine = create_engine(
         database_url(settings),
         pool_size=settings.pool_size,
         max_overflow=0,
         pool_timeout=POOL_TIMEOUT_SECONDS,
-        pool_pre_ping=True,
         pool_recycle=POOL_RECYCLE_SECONDS,
         connect_args=connect_args,
     )
+    ping_when_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+def ping_when_idle(engine: Engine, after_seconds: float) -> None:
+    """Check a pooled connection before lending it only if it sat idle `after_seconds`.
+
+    `pool_pre_ping` would spend a round trip on every checkout, a third of a short read's
+    time. A connection handed back moments ago is alive; one that waited through a frozen
+    execution environment, a failover or a proxy restart may not be. The same trade as
+    PgBouncer's `server_check_delay`. Raising DisconnectionError on checkout is
+    SQLAlchemy's way to have the pool replace the connection and try again. The wall
+    clock is used because a frozen environment's monotonic clock may not advance.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _note_idle_since(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if dbapi_connection is not None:
+            record.info[_CHECKED_IN_AT] = time.time()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(
+        dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection
+    ) -> None:
+        idle_since = record.info.get(_CHECKED_IN_AT)
+        if idle_since is None or 0 <= time.time() - idle_since < after_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("The pooled connection did not answer a ping.") from error
 
 
 @contextmanager
@@ -97,4 +132,43 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     build its response from them without another round trip.
     """
     with Session(engine or get_engine(), expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+class ReadOnlySessionError(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__("read_scope() is for reads; write inside session_scope().")
+
+
+class _ReadSession(Session):
+    """A session that refuses to write: autocommit would keep a write nothing rolls back."""
+
+
+@event.listens_for(_ReadSession, "before_flush")
+def _refuse_flush(session: Session, flush_context: Any, instances: Any) -> None:
+    raise ReadOnlySessionError
+
+
+@event.listens_for(_ReadSession, "do_orm_execute")
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise ReadOnlySessionError
+
+
+@lru_cache(maxsize=4)
+def _autocommit(engine: Engine) -> Engine:
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+@contextmanager
+def read_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for a request that only reads, each statement on its own (autocommit).
+
+    A read needs no BEGIN and COMMIT around it: one statement is a consistent snapshot by
+    itself, and the two extra round trips would double a short read's time. Callers read
+    with one statement, or with statements that need not agree (an ownership check, then
+    the rows). Writing through it is refused, since nothing would roll a write back.
+    """
+    bind = _autocommit(engine or get_engine())
+    with _ReadSession(bind, expire_on_commit=False, autoflush=False) as session:
         yield session

@@ -8,18 +8,18 @@ without scanning the rows already seen, however deep the page.
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import RowMapping, Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from attendry.db.models import Timestamped
 from attendry.errors import InvalidInputError
 
-RowT = TypeVar("RowT", bound=Timestamped)
+KeysetPage = tuple[Sequence[RowMapping], str | None]
 
 
 @dataclass(frozen=True)
@@ -46,19 +46,19 @@ class Cursor:
 
 def keyset_page(
     session: Session,
-    stmt: Select[RowT],
+    stmt: Select[Any],
     created_at: InstrumentedAttribute[datetime],
     row_id: InstrumentedAttribute[UUID],
     limit: int,
     cursor: str | None,
-) -> tuple[list[RowT], str | None]:
+) -> KeysetPage:
     """One page of `stmt`'s rows, newest first, and the cursor of the next page (or None)."""
     if cursor:
         after = Cursor.decode(cursor)
         stmt = stmt.where(tuple_(created_at, row_id) < tuple_(after.created_at, after.id))
     stmt = stmt.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
-    rows = list(session.scalars(stmt))
+    rows = session.connection().execute(stmt).mappings().all()
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], Cursor(last.created_at, last.id).encode()
+    return rows[:limit], Cursor(last[created_at.key], last[row_id.key]).encode()

@@ -38,7 +38,7 @@ class ErrorBody(BaseModel):
 
 
 class Resource(BaseModel):
-    """Base of every resource the API returns: read from ORM rows by attribute."""
+    """Base of every resource the API returns: read from an ORM row, or a list page's mapping."""
 
     model_config = ConfigDict(from_attributes=True)
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import RowMapping
 
 from attendry.db.enums import Channel, DeliveryStatus, DraftKind, DraftStatus
 from attendry.db.models import OutreachDraft, OutreachSent
@@ -90,9 +91,9 @@ class Draft(Resource):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: OutreachDraft) -> "Draft":
+    def from_row(cls, row: OutreachDraft | RowMapping) -> "Draft":
         draft = cls.model_validate(row)
-        draft.failure = _failure(row.meta)
+        draft.failure = _failure(row["meta"] if isinstance(row, RowMapping) else row.meta)
         return draft
 
 
@@ -127,7 +128,7 @@ class Sent(Resource):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: OutreachSent) -> "Sent":
+    def from_row(cls, row: OutreachSent | RowMapping) -> "Sent":
         sent = cls.model_validate(row)
-        sent.failure = _failure(row.meta)
+        sent.failure = _failure(row["meta"] if isinstance(row, RowMapping) else row.meta)
         return sent

@@ -21,6 +21,7 @@ from attendry.adapters.eventbridge import EventBus
 from attendry.db.enums import MessageStatus, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentMessage, AgentTask
 from attendry.db.owned import get_owned, list_owned
+from attendry.db.pagination import KeysetPage
 from attendry.observability import logger
 from attendry.services.after_commit import after_commit
 from attendry.services.followup_settings import agent_bus_settings
@@ -121,7 +122,7 @@ def list_agent_messages(
     limit: int,
     cursor: str | None,
     direction: Direction | None = None,
-) -> tuple[list[AgentMessage], str | None]:
+) -> KeysetPage:
     """The messages the agent sent and received, newest first."""
     get_owned(session, Agent, user_id, agent_id, noun="Agent")
     if direction == "sent":

@@ -9,6 +9,7 @@ from attendry.agents.settings import merge_settings, settings_for
 from attendry.db.enums import AgentStatus, AgentType
 from attendry.db.models import Agent
 from attendry.db.owned import get_owned, list_owned
+from attendry.db.pagination import KeysetPage
 from attendry.errors import ConflictError
 from attendry.schemas.agents import AgentCreate, AgentUpdate
 
@@ -52,7 +53,7 @@ def list_agents(
     cursor: str | None,
     agent_type: AgentType | None = None,
     status: AgentStatus | None = None,
-) -> tuple[list[Agent], str | None]:
+) -> KeysetPage:
     filters = []
     if agent_type is not None:
         filters.append(Agent.agent_type == agent_type)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from attendry.db.models import Contact, Opportunity
 from attendry.db.owned import get_owned, list_owned
+from attendry.db.pagination import KeysetPage
 from attendry.errors import ConflictError, InvalidInputError, NotFoundError
 from attendry.schemas.contacts import ContactCreate
 
@@ -59,6 +60,6 @@ def list_contacts(
     limit: int,
     cursor: str | None,
     opportunity_id: UUID | None = None,
-) -> tuple[list[Contact], str | None]:
+) -> KeysetPage:
     filters = () if opportunity_id is None else (Contact.opportunity_id == opportunity_id,)
     return list_owned(session, Contact, user_id, limit=limit, cursor=cursor, filters=filters)

@@ -21,6 +21,7 @@ from attendry.db.engine import session_scope
 from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent, UserSendingState
 from attendry.db.owned import get_owned, list_owned
+from attendry.db.pagination import KeysetPage
 from attendry.email.headers import check_header_value
 from attendry.errors import ConflictError
 from attendry.observability import logger
@@ -70,7 +71,7 @@ def list_drafts(
     status: DraftStatus | None = None,
     agent_id: UUID | None = None,
     contact_id: UUID | None = None,
-) -> tuple[list[OutreachDraft], str | None]:
+) -> KeysetPage:
     filters = []
     if status is not None:
         filters.append(OutreachDraft.status == status)
@@ -184,7 +185,7 @@ def list_sent(
     delivery_status: DeliveryStatus | None = None,
     agent_id: UUID | None = None,
     contact_id: UUID | None = None,
-) -> tuple[list[OutreachSent], str | None]:
+) -> KeysetPage:
     filters = []
     if delivery_status is not None:
         filters.append(OutreachSent.delivery_status == delivery_status)

@@ -51,6 +51,7 @@ from attendry.db.models import (
     OutreachSent,
 )
 from attendry.db.owned import get_owned, list_owned
+from attendry.db.pagination import KeysetPage
 from attendry.errors import ConflictError, InvalidInputError
 from attendry.observability import logger
 from attendry.rules.followup_timing import (
@@ -462,7 +463,7 @@ def list_followups(
     status: FollowupStatus | None = None,
     contact_id: UUID | None = None,
     agent_id: UUID | None = None,
-) -> tuple[list[FollowupSchedule], str | None]:
+) -> KeysetPage:
     filters = []
     if status is not None:
         filters.append(FollowupSchedule.status == status)

@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from attendry.db.models import Notification
 from attendry.db.owned import get_owned, list_owned
+from attendry.db.pagination import KeysetPage
 
 NOUN = "Notification"
 
 
 def list_notifications(
     session: Session, user_id: str, *, limit: int, cursor: str | None, unread_only: bool = False
-) -> tuple[list[Notification], str | None]:
+) -> KeysetPage:
     filters = (Notification.read_at.is_(None),) if unread_only else ()
     return list_owned(session, Notification, user_id, limit=limit, cursor=cursor, filters=filters)
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from attendry.db.enums import OpportunityStatus
 from attendry.db.models import Opportunity
 from attendry.db.owned import get_owned, list_owned
+from attendry.db.pagination import KeysetPage
 from attendry.schemas.opportunities import OpportunityCreate
 
 NOUN = "Opportunity"
@@ -43,6 +44,6 @@ def list_opportunities(
     limit: int,
     cursor: str | None,
     status: OpportunityStatus | None = None,
-) -> tuple[list[Opportunity], str | None]:
+) -> KeysetPage:
     filters = () if status is None else (Opportunity.status == status,)
     return list_owned(session, Opportunity, user_id, limit=limit, cursor=cursor, filters=filters)

@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -34,6 +33,7 @@ from attendry.adapters.sns_signature import (
     parse_sns_message,
 )
 from attendry.observability import logger
+from attendry.schemas.webhooks import WebhookAction
 from attendry.services.ses_events import MalformedSesEventError, apply_sns_notification
 
 ApplyNotification = Callable[[str, dict[str, Any], datetime], object]
@@ -72,12 +72,6 @@ def ses_webhook_settings() -> SesWebhookSettings:
 
 class SubscriptionConfirmationError(Exception):
     """The SubscribeURL could not be visited; SNS may send the confirmation again."""
-
-
-class WebhookAction(StrEnum):
-    APPLIED = "applied"
-    CONFIRMED = "confirmed"
-    IGNORED = "ignored"
 
 
 @dataclass(frozen=True)

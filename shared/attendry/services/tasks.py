@@ -22,6 +22,7 @@ from attendry.db.engine import session_scope
 from attendry.db.enums import AgentStatus, AgentType, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentTask, Contact, Opportunity
 from attendry.db.owned import get_owned, list_owned
+from attendry.db.pagination import KeysetPage
 from attendry.errors import ConflictError, InvalidInputError, NotFoundError
 from attendry.observability import logger
 from attendry.schemas.tasks import ERROR_CODE_KEY, TaskCreate
@@ -196,7 +197,7 @@ def list_agent_tasks(
     limit: int,
     cursor: str | None,
     status: TaskStatus | None = None,
-) -> tuple[list[AgentTask], str | None]:
+) -> KeysetPage:
     get_owned(session, Agent, user_id, agent_id, noun="Agent")
     filters = [AgentTask.agent_id == agent_id]
     if status is not None:

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jwt
@@ -14,7 +15,7 @@ import pytest
 from attendry.local.auth import DEFAULT_JWT_SECRET
 from attendry.local.runtime import LocalRuntime
 from attendry.local.template import TemplateError
-from tests.local.support import MINIMAL_TEMPLATE, http, wait_until
+from tests.local.support import APP_TEMPLATE, MINIMAL_TEMPLATE, http, wait_until
 
 
 def process_exists(pid: int) -> bool:
@@ -59,7 +60,7 @@ def no_threads_left_since(before: set[threading.Thread]) -> bool:
 def test_stop_leaves_no_process_thread_or_port_behind() -> None:
     threads_before = set(threading.enumerate())
     runtime = LocalRuntime(MINIMAL_TEMPLATE, api_port=0, aws_port=0).start()
-    pids = [pid for pid in runtime.worker_pids().values() if pid is not None]
+    pids = [pid for instances in runtime.worker_pids().values() for pid in instances]
     ports = [int(url.rsplit(":", 1)[1]) for url in (runtime.api_url, runtime.aws_endpoint)]
     assert http("GET", runtime.api_url + "/hello").json() == {"hello": "world"}
     assert len(pids) == 2
@@ -155,8 +156,9 @@ def test_dev_serves_until_sigterm_then_exits_cleanly(database_url: str, tmp_path
     try:
         wait_until(lambda: _answers(api + "/hello"), timeout_s=60)
         pids = [
-            function["pid"]
+            pid
             for function in http("GET", api + "/_local/functions").json()["functions"]
+            for pid in function["pids"]
         ]
 
         process.send_signal(signal.SIGTERM)
@@ -181,3 +183,18 @@ def _answers(url: str) -> bool:
         return http("GET", url).status == 200
     except OSError:
         return False
+
+
+def test_a_busy_function_scales_out_to_its_instance_limit_then_reuses_them() -> None:
+    event = {"queryStringParameters": {"mode": "pause"}}
+    with LocalRuntime(APP_TEMPLATE, api_port=0, aws_port=0, instances=2) as runtime:
+        with ThreadPoolExecutor(3) as pool:
+            calls = [pool.submit(runtime.invoke, "SecondEchoFunction", event) for _ in range(3)]
+            results = [call.result(timeout=60).payload for call in calls]
+        instances = runtime.worker_pids()["SecondEchoFunction"]
+
+    assert len(instances) == 2
+    assert {result["pid"] for result in results} == set(instances)
+    first, second, third = sorted(results, key=lambda result: result["started"])
+    assert second["started"] < first["ended"]  # two ran side by side
+    assert third["started"] >= min(first["ended"], second["ended"])  # the third waited

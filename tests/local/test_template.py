@@ -181,6 +181,7 @@ def test_the_topology_is_read_from_the_translated_template() -> None:
         10,
     )
     assert mapping.report_batch_item_failures is True
+    assert mapping.maximum_concurrency == 3
     names = {schedule.logical_id: schedule.names for schedule in topology.schedules}
     assert names["ScheduledFunctionNightly"] == (
         "ScheduledFunctionNightly",

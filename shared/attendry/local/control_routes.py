@@ -50,7 +50,7 @@ class ControlRoutes:
                 "code_dir": str(function.code_dir),
                 "timeout_s": function.timeout_s,
                 "memory_mb": function.memory_mb,
-                "pid": pids.get(function.logical_id),
+                "pids": pids.get(function.logical_id, []),
             }
             for function in self.runtime.topology.functions.values()
         ]

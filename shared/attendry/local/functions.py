@@ -1,13 +1,14 @@
-"""Each function of the template as one warm Lambda instance in a worker process.
+"""Each function of the template as warm Lambda instances, each a worker process.
 
-A process per function gives each exactly the environment the template gives it and its
+A process per instance gives each exactly the environment the template gives it and its
 own module state, as separate Lambda functions have. Workers are started as fresh
 interpreters (`python -m attendry.local.worker`), not forked or spawned from this
 process, so nothing of the runtime (moto, the HTTP server, a caller's `__main__`) is
 imported into a function's process, and in their own session, so Ctrl-C reaches only
-the runtime, which then stops them. Invocations of one function are
-serialised, like a single instance; a handler that raises is a failed invocation, a
-handler that hangs past its Timeout is killed and the instance cold-starts again.
+the runtime, which then stops them. One instance handles one invocation at a time; a
+function scales out as Lambda does, starting another instance (a cold start) when every
+warm one is busy, up to a limit. A handler that raises is a failed invocation; one that
+hangs past its Timeout is killed and that instance cold-starts again.
 """
 
 import contextlib
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 60.0
 _STOP_GRACE_S = 2.0
+# Instances per function: on a laptop, enough for one to work while another waits on the
+# database or SES, without a process per CPU for every function.
+DEFAULT_INSTANCES = 2
 
 
 class FunctionNotFoundError(KeyError):
@@ -166,40 +170,104 @@ class FunctionWorker:
             self.start()
 
 
+class FunctionInstances:
+    """One function's instances: an invocation takes an idle one (the most recently used,
+    as Lambda reuses a warm one), or starts another while fewer than `limit` run."""
+
+    def __init__(self, function: FunctionDef, environment: dict[str, str], limit: int) -> None:
+        self.function = function
+        self._environment = environment
+        self._limit = max(1, limit)
+        self._instances: list[FunctionWorker] = []
+        self._idle: list[FunctionWorker] = []
+        self._changed = threading.Condition()
+        self._stopping = False
+
+    def launch(self) -> None:
+        with self._changed:
+            self._idle.append(self._new_instance())
+
+    def wait_ready(self, timeout_s: float) -> None:
+        for instance in list(self._instances):
+            instance.wait_ready(timeout_s)
+
+    def invoke(self, event: Any) -> Invocation:
+        instance = self._acquire()
+        try:
+            return instance.invoke(event)
+        finally:
+            with self._changed:
+                self._idle.append(instance)
+                self._changed.notify()
+
+    def pids(self) -> list[int]:
+        return [pid for pid in (instance.pid for instance in self._instances) if pid is not None]
+
+    def request_stop(self) -> None:
+        with self._changed:
+            self._stopping = True
+        for instance in list(self._instances):
+            instance.request_stop()
+
+    def join(self, timeout_s: float) -> None:
+        for instance in list(self._instances):
+            instance.join(timeout_s)
+
+    def _acquire(self) -> FunctionWorker:
+        with self._changed:
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._instances) < self._limit and not self._stopping:
+                    return self._new_instance()
+                self._changed.wait()
+
+    def _new_instance(self) -> FunctionWorker:
+        instance = FunctionWorker(self.function, self._environment)
+        instance.start()
+        self._instances.append(instance)
+        return instance
+
+
 class FunctionPool:
-    """Every function's worker: started together, invoked by logical id, stopped together."""
+    """Every function's instances: started together, invoked by logical id, stopped together."""
 
     def __init__(
-        self, functions: Mapping[str, FunctionDef], environments: Mapping[str, dict[str, str]]
+        self,
+        functions: Mapping[str, FunctionDef],
+        environments: Mapping[str, dict[str, str]],
+        *,
+        instances: int = DEFAULT_INSTANCES,
     ) -> None:
-        self._workers = {
-            logical_id: FunctionWorker(function, environments[logical_id])
+        self._functions = {
+            logical_id: FunctionInstances(function, environments[logical_id], instances)
             for logical_id, function in functions.items()
         }
 
     def launch(self) -> None:
-        """Start every function's cold start at once; they import their handlers in parallel."""
-        for worker in self._workers.values():
-            worker.start()
+        """Start every function's first cold start at once; they import their handlers in
+        parallel. Further instances start when they are needed."""
+        for function in self._functions.values():
+            function.launch()
 
     def wait_ready(self, timeout_s: float = READY_TIMEOUT_S) -> None:
-        for worker in self._workers.values():
-            worker.wait_ready(timeout_s)
+        for function in self._functions.values():
+            function.wait_ready(timeout_s)
 
     def invoke(self, logical_id: str, event: Any) -> Invocation:
-        worker = self._workers.get(logical_id)
-        if worker is None:
+        function = self._functions.get(logical_id)
+        if function is None:
             raise FunctionNotFoundError(logical_id)
-        return worker.invoke(event)
+        return function.invoke(event)
 
-    def pids(self) -> dict[str, int | None]:
-        return {logical_id: worker.pid for logical_id, worker in self._workers.items()}
+    def pids(self) -> dict[str, list[int]]:
+        return {logical_id: function.pids() for logical_id, function in self._functions.items()}
 
     def stop(self) -> None:
-        for worker in self._workers.values():
-            worker.request_stop()
-        for worker in self._workers.values():
-            worker.join(_STOP_GRACE_S)
+        for function in self._functions.values():
+            function.request_stop()
+        for function in self._functions.values():
+            function.join(_STOP_GRACE_S)
 
 
 def _failure(request_id: str, error_type: str, message: str) -> Invocation:

@@ -17,7 +17,7 @@ from attendry.local.auth import jwt_secret, make_token
 from attendry.local.aws import local_client
 from attendry.local.control_routes import add_control_routes
 from attendry.local.environment import function_environment
-from attendry.local.functions import FunctionPool, Invocation
+from attendry.local.functions import DEFAULT_INSTANCES, FunctionPool, Invocation
 from attendry.local.http_api import HttpApiServer
 from attendry.local.local_routes import LocalRoutes
 from attendry.local.moto_server import AwsStandIn
@@ -38,7 +38,7 @@ Extension = Callable[["LocalRuntime"], None]
 
 
 class LocalRuntime:
-    """Starts the AWS stand-in, creates the template's resources, starts one worker per
+    """Starts the AWS stand-in, creates the template's resources, starts each
     function, the queue pollers, the schedule clock and the HTTP API; stops them all.
 
     Ports 0 pick free ports (tests); `api_url` and `aws_endpoint` say which. Extensions
@@ -58,6 +58,7 @@ class LocalRuntime:
         env_overrides: Mapping[str, str] | None = None,
         stack_name: str = DEFAULT_STACK_NAME,
         extensions: Sequence[Extension] = (),
+        instances: int = DEFAULT_INSTANCES,
     ) -> None:
         self.template_path = template_path
         self.database_url = database_url
@@ -69,6 +70,7 @@ class LocalRuntime:
         self._env_overrides = dict(env_overrides or {})
         self._stack_name = stack_name
         self._extensions = list(extensions)
+        self._instances = max(1, instances)
         self._aws = AwsStandIn(LOCAL_HOST, aws_port)
         self._stop_callbacks: list[Callable[[], None]] = []
         self._stack: LocalStack | None = None
@@ -142,6 +144,8 @@ class LocalRuntime:
             account=addresses.account_id,
             region=addresses.region,
         )
+        # Lambda polls a queue with as many concurrent batches as the mapping's
+        # MaximumConcurrency allows; locally, as many as a function has instances.
         self._pollers = [
             QueuePoller(
                 mapping,
@@ -150,6 +154,7 @@ class LocalRuntime:
                 region=addresses.region,
             )
             for mapping in self.topology.queue_mappings
+            for _ in range(min(self._instances, mapping.maximum_concurrency or self._instances))
         ]
         for poller in self._pollers:
             poller.start()
@@ -174,7 +179,9 @@ class LocalRuntime:
             )
             for logical_id, function in self.topology.functions.items()
         }
-        self._functions = FunctionPool(self.topology.functions, environments)
+        self._functions = FunctionPool(
+            self.topology.functions, environments, instances=self._instances
+        )
         self._functions.launch()
         return self._functions
 
@@ -225,7 +232,8 @@ class LocalRuntime:
             raise RuntimeError("The local runtime is not started")
         return self._functions.invoke(logical_id, event)
 
-    def worker_pids(self) -> dict[str, int | None]:
+    def worker_pids(self) -> dict[str, list[int]]:
+        """Each function's running instances' process ids."""
         return self._functions.pids() if self._functions else {}
 
     @property

@@ -67,6 +67,7 @@ class QueueMapping:
     queue_url: str
     batch_size: int
     report_batch_item_failures: bool
+    maximum_concurrency: int | None  # ScalingConfig: the instances the mapping may keep busy
 
 
 @dataclass(frozen=True)
@@ -235,9 +236,15 @@ def _queue_mappings(stack: LocalStack, functions: dict[str, FunctionDef]) -> lis
                 batch_size=int(properties.get("BatchSize", SQS_DEFAULT_BATCH_SIZE)),
                 report_batch_item_failures="ReportBatchItemFailures"
                 in (properties.get("FunctionResponseTypes") or []),
+                maximum_concurrency=_maximum_concurrency(properties),
             )
         )
     return mappings
+
+
+def _maximum_concurrency(properties: dict[str, Any]) -> int | None:
+    value = (properties.get("ScalingConfig") or {}).get("MaximumConcurrency")
+    return int(value) if value is not None else None
 
 
 def _sam_event_names(stack: LocalStack) -> dict[str, str]:

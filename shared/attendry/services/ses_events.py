@@ -21,10 +21,12 @@ An event whose message is unknown (sent by another system, or older than the dat
 is stored with `applied = false` and logged; its addresses are still suppressed, since a
 bounce is a fact about the address. It is never an error, so it never loops.
 
-The sent row is locked by the statement that finds it by SES message id, before the
-notification is stored, so two deliveries of one notification (SQS and webhook at once)
-queue on that lock and the second finds the key taken. A row found only by its `sent_id`
-tag has its draft locked first, in the Sender's order, draft before sent row. The
+Every way of finding the sent row locks it before the notification is stored, so two
+deliveries of one notification (SQS and webhook at once) queue on that lock and the
+second finds the key taken; storing first on one way and locking first on the other
+deadlocked when the Sender recorded the SES message id between the two. A row found only
+by its `sent_id` tag has its draft locked first, in the Sender's order, draft before
+sent row. The
 account-safety upsert comes last. The common events run as a few Core statements on one
 connection; an ORM session joins the transaction only for the rarer steps.
 """
@@ -46,10 +48,8 @@ from pydantic import ValidationError
 from sqlalchemy import (
     Connection,
     Engine,
-    bindparam,
     inspect,
     select,
-    update,
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -201,9 +201,6 @@ _STORE_NOTIFICATION = (
     f"INSERT INTO {_SES_EVENTS.name} ({', '.join(_STORED_FIELDS)})"
     f" VALUES ({', '.join(f'%({name})s' for name in _STORED_FIELDS)})"
     f" ON CONFLICT (sns_message_id) DO NOTHING RETURNING id"
-)
-_MARK_APPLIED = (
-    update(_SES_EVENTS).where(_SES_EVENTS.c.sns_message_id == bindparam("key")).values(applied=True)
 )
 
 
@@ -448,6 +445,11 @@ def apply_ses_event(
     ses_message_id = event.mail.message_id
     applicable = event.kind in _APPLICABLE
     sent = _locked_by_ses_message_id(connection, event) if applicable else None
+    reconciled = False
+    if sent is None and applicable:
+        by_tag = _reconciled_by_tag(connection, event, policies.default_region)
+        if by_tag is not None:
+            sent, reconciled = by_tag
     if not _store(
         connection, sns_message_id, event, message, received_at, applied=sent is not None
     ):
@@ -456,13 +458,6 @@ def apply_ses_event(
             extra={"sns_message_id": sns_message_id, "event_type": event.event_type},
         )
         return SesEventResult(SesEventOutcome.DUPLICATE, event.event_type, ses_message_id)
-
-    reconciled = False
-    if sent is None and applicable:
-        by_tag = _reconciled_by_tag(connection, event, policies.default_region)
-        if by_tag is not None:
-            sent, reconciled = by_tag
-            connection.execute(_MARK_APPLIED, {"key": sns_message_id})
     moved = progress(sent.facts, event) if sent is not None else Progress({})
     if sent is not None:
         _save(connection, sent, moved.changes)

@@ -1,10 +1,14 @@
 """SES events applied to sent rows: forward only, once each, reconciling lost outcomes."""
 
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from attendry.db.enums import (
     DeliveryStatus,
@@ -26,6 +30,7 @@ from attendry.services.send_policy import SendRefusedError, find_suppression
 from attendry.services.ses_events import MalformedSesEventError, SesEventOutcome
 from tests.fixtures.ses import load
 from tests.integration.ses_events.conftest import SENT_AT, Apply, MakeSent, notifications
+from tests.local.support import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -400,3 +405,44 @@ def test_a_bounce_of_an_unknown_message_still_suppresses_its_address(
     suppressed = suppression(db_session, address)
     assert suppressed is not None
     assert suppressed.reason is SuppressionReason.BOUNCE
+
+
+def test_an_event_found_by_its_tag_waits_for_the_senders_locks_before_storing_anything(
+    make_sent: MakeSent, apply: Apply, user_id: str, db_session: Session, database_url: str
+) -> None:
+    # Given a send whose outcome the Sender is recording right now (its draft locked)
+    email = make_sent(user_id, recorded=False)
+    key = str(uuid.uuid4())
+    elsewhere = create_engine(database_url, poolclass=NullPool)
+    with elsewhere.connect() as sender:
+        sender.execute(
+            select(OutreachDraft.id).where(OutreachDraft.id == email.draft_id).with_for_update()
+        )
+        holder = sender.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+        # When the Send event arrives and waits on that lock
+        with ThreadPoolExecutor(1) as pool:
+            applying = pool.submit(apply, email.event("send"), key)
+            waiting = wait_until(lambda: _blocked_by(db_session, holder), timeout_s=10)
+
+            # Then it has written nothing yet: the row locks come before the stored key,
+            # the order the other way in (found by SES message id) uses too
+            assert waiting["backend_xid"] is None
+            sender.rollback()
+            result = applying.result(timeout=10)
+
+    elsewhere.dispose()
+    assert result.outcome is SesEventOutcome.APPLIED
+    assert db_session.scalars(select(SesEvent).where(SesEvent.sns_message_id == key)).one().applied
+
+
+def _blocked_by(session: Session, holder: int) -> dict[str, Any] | None:
+    row = session.execute(
+        text(
+            "SELECT pid, backend_xid::text AS backend_xid FROM pg_stat_activity"
+            " WHERE :holder = ANY(pg_blocking_pids(pid))"
+        ),
+        {"holder": holder},
+    ).first()
+    session.rollback()
+    return dict(row._mapping) if row is not None else None

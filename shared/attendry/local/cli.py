@@ -55,19 +55,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     for command in (dev, demo):
         command.add_argument("--template", type=Path, default=Path("template.yaml"))
-        command.add_argument("--api-port", type=int, default=_port("LOCAL_API_PORT", 3000))
-        command.add_argument("--aws-port", type=int, default=_port("LOCAL_AWS_PORT", 4566))
+        command.add_argument("--api-port", type=int, default=_number("LOCAL_API_PORT", 3000))
+        command.add_argument("--aws-port", type=int, default=_number("LOCAL_AWS_PORT", 4566))
         command.add_argument(
             "--no-schedules", action="store_true", help="fire schedules only on demand"
         )
         command.add_argument("--user", default=DEFAULT_USER, help="the user of the printed token")
+        command.add_argument(
+            "--instances",
+            type=int,
+            default=_number("LOCAL_FUNCTION_INSTANCES", 0) or None,
+            help="warm instances a busy function scales out to (default 2; 1 runs each "
+            "function's invocations one at a time)",
+        )
     token = commands.add_parser("token", help="print a token the local authorizer accepts")
     token.add_argument("sub", help="the user id (the token's sub claim)")
     token.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
     return parser
 
 
-def _port(variable: str, default: int) -> int:
+def _number(variable: str, default: int) -> int:
     return int(os.environ.get(variable) or default)
 
 
@@ -83,6 +90,7 @@ def _run(options: argparse.Namespace) -> int:
     unless asked to keep it running."""
     from attendry.db.migrate import upgrade
     from attendry.local.demo import walk_through
+    from attendry.local.functions import DEFAULT_INSTANCES
     from attendry.local.postgres import local_database_url
     from attendry.local.system import local_system
     from attendry.local.template import TemplateError
@@ -113,6 +121,7 @@ def _run(options: argparse.Namespace) -> int:
         aws_port=options.aws_port,
         database_url=database_url,
         run_schedules=not options.no_schedules,
+        instances=options.instances or DEFAULT_INSTANCES,
         env_overrides={
             **{name: os.environ[name] for name in HOST_PASSTHROUGH if name in os.environ},
             # The walk-through speaks for itself; functions' INFO lines would bury it.

@@ -7,6 +7,7 @@ the end-to-end tests run exactly the same wiring.
 from collections.abc import Mapping
 from pathlib import Path
 
+from attendry.local.functions import DEFAULT_INSTANCES
 from attendry.local.inbound import inbound_extension
 from attendry.local.outbox import outbox_extension
 from attendry.local.runtime import LocalRuntime
@@ -26,6 +27,7 @@ def local_system(
     aws_port: int,
     run_schedules: bool = True,
     env_overrides: Mapping[str, str] | None = None,
+    instances: int = DEFAULT_INSTANCES,
 ) -> LocalRuntime:
     return LocalRuntime(
         template,
@@ -36,4 +38,5 @@ def local_system(
         parameter_overrides=LOCAL_PARAMETERS,
         env_overrides=env_overrides,
         extensions=EXTENSIONS,
+        instances=instances,
     )

@@ -52,7 +52,12 @@ def keyset_page(
     limit: int,
     cursor: str | None,
 ) -> KeysetPage:
-    """One page of `stmt`'s rows, newest first, and the cursor of the next page (or None)."""
+    """One page of `stmt`'s rows, newest first, and the cursor of the next page (or None).
+
+    Run on the session's connection, as Core: through `Session.execute` a select of mapped
+    columns would still go through the ORM's result loading, row by row, and autoflush
+    nothing a page needs.
+    """
     if cursor:
         after = Cursor.decode(cursor)
         stmt = stmt.where(tuple_(created_at, row_id) < tuple_(after.created_at, after.id))

@@ -55,8 +55,8 @@ def keyset_page(
     """One page of `stmt`'s rows, newest first, and the cursor of the next page (or None).
 
     Run on the session's connection, as Core: through `Session.execute` a select of mapped
-    columns would still go through the ORM's result loading, row by row, and autoflush
-    nothing a page needs.
+    columns would still go through the ORM's result loading, row by row, and a page of a
+    read needs no autoflush.
     """
     if cursor:
         after = Cursor.decode(cursor)

@@ -30,10 +30,10 @@ from attendry.agents.drafting import DraftRequest, DraftResult, PreviousMessage
 from attendry.agents.drafting.models import reply_subject
 from attendry.agents.outreach import (
     agent_style,
-    approve_at_once,
     contact_info,
     days_until,
     event_info,
+    finish_with_draft,
 )
 from attendry.agents.settings import OutreachSettings, settings_for
 from attendry.db.engine import session_scope
@@ -54,7 +54,6 @@ from attendry.services.followups import (
     thread_event,
     thread_messages,
 )
-from attendry.services.notifications import notify
 
 
 class DraftFollowupInput(BaseModel):
@@ -94,33 +93,15 @@ def draft_followup(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
         if stopped is not None:
             return stopped
         draft = _store_draft(session, task, row, recipient, request, result)
-        if not requires_approval:
-            approve_at_once(session, task, draft)
-        notify(
+        return finish_with_draft(
             session,
-            task.user_id,
-            "draft.ready",
-            {
-                "draft_id": str(draft.id),
-                "task_id": str(task.id),
-                "agent_id": str(task.agent_id),
-                "contact_id": str(row.contact_id),
-                "followup_id": str(row.id),
-                "attempt": row.attempt,
-                "subject": draft.subject,
-                "status": draft.status.value,
-            },
+            task,
+            draft,
+            result,
+            requires_approval=requires_approval,
+            contact_id=row.contact_id,
+            about={"followup_id": str(row.id), "attempt": row.attempt},
         )
-        output: dict[str, Any] = {
-            "draft_id": str(draft.id),
-            "followup_id": str(row.id),
-            "attempt": row.attempt,
-            "subject": draft.subject,
-            "drafter": result.generator.name,
-            "draft_status": draft.status.value,
-        }
-        finish_task(session, task, output)
-    return output
 
 
 def _followup(

@@ -4,6 +4,7 @@ The recipient is the contact's address as the user saved it. The drafter never s
 field it could address the email with, and nothing it writes is read back as an address.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -67,29 +68,14 @@ def draft_outreach(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
     with session_scope() as session:
         record_usage(session, task, result.usage, runtime.prices)
         draft = _store_draft(session, task, wanted, recipient, result)
-        if not settings.requires_approval:
-            approve_at_once(session, task, draft)
-        notify(
+        return finish_with_draft(
             session,
-            task.user_id,
-            "draft.ready",
-            {
-                "draft_id": str(draft.id),
-                "task_id": str(task.id),
-                "agent_id": str(task.agent_id),
-                "contact_id": str(wanted.contact_id),
-                "subject": draft.subject,
-                "status": draft.status.value,
-            },
+            task,
+            draft,
+            result,
+            requires_approval=settings.requires_approval,
+            contact_id=wanted.contact_id,
         )
-        output: dict[str, Any] = {
-            "draft_id": str(draft.id),
-            "subject": draft.subject,
-            "drafter": result.generator.name,
-            "draft_status": draft.status.value,
-        }
-        finish_task(session, task, output)
-    return output
 
 
 def _contact(session: Session, user_id: str, contact_id: UUID) -> Contact:
@@ -203,6 +189,50 @@ def _store_draft(
     session.add(draft)
     session.flush()
     return draft
+
+
+def finish_with_draft(
+    session: Session,
+    task: AgentTask,
+    draft: OutreachDraft,
+    result: DraftResult,
+    *,
+    requires_approval: bool,
+    contact_id: UUID,
+    about: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A drafting task's end, the same for every drafting agent: approve the draft if the
+    agent may send alone, tell the user it is ready, complete the task with its output.
+
+    `about` adds what identifies the draft beyond the contact (a follow-up's id and
+    attempt) to both the notification and the output.
+    """
+    if not requires_approval:
+        approve_at_once(session, task, draft)
+    extra = dict(about or {})
+    notify(
+        session,
+        task.user_id,
+        "draft.ready",
+        {
+            "draft_id": str(draft.id),
+            "task_id": str(task.id),
+            "agent_id": str(task.agent_id),
+            "contact_id": str(contact_id),
+            **extra,
+            "subject": draft.subject,
+            "status": draft.status.value,
+        },
+    )
+    output: dict[str, Any] = {
+        "draft_id": str(draft.id),
+        **extra,
+        "subject": draft.subject,
+        "drafter": result.generator.name,
+        "draft_status": draft.status.value,
+    }
+    finish_task(session, task, output)
+    return output
 
 
 def approve_at_once(session: Session, task: AgentTask, draft: OutreachDraft) -> None:

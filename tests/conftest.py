@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from aws_lambda_powertools.utilities.parameters import clear_caches
 from sqlalchemy.orm import Session
 
 from attendry.config import database_settings
@@ -62,3 +63,11 @@ def db_session(database_url: str) -> Iterator[Session]:
 def user_id() -> str:
     """A user nobody else uses, so a test sees only its own rows."""
     return f"user-{uuid.uuid4()}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_parameter_providers() -> None:
+    """Powertools keeps one Secrets Manager client (and its cached values) per process,
+    built under whichever AWS stand-in the first test that read a secret used; a later
+    test in the same worker would reach that one, or real AWS. Each test starts without."""
+    clear_caches()

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 ROWS_OF_USER = 10_000
 OTHER_USERS_ROWS = 10_000
 PAGE = 50
+WARMUP = 20
 USER = "bench-user"
 
 
@@ -75,7 +76,7 @@ def _handler(root: Path) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
 def _alternating_medians_ms(
     first: Callable[[], object], second: Callable[[], object], runs: int
 ) -> tuple[float, float]:
-    for _ in range(min(20, runs)):
+    for _ in range(WARMUP):
         first()
         second()
     samples: tuple[list[float], list[float]] = ([], [])
@@ -97,7 +98,7 @@ def run(root: Path, database_url: str, runs: int) -> Latency:
     handler = _handler(root)
     event = json.loads((root / "events/api/list_agents.json").read_text())
     event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = USER
-    events = iter([copy.deepcopy(event) for _ in range(runs + min(20, runs))])
+    events = iter([copy.deepcopy(event) for _ in range(WARMUP + runs)])
     responses: list[dict[str, Any]] = []
 
     def api_call() -> None:

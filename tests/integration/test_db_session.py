@@ -1,5 +1,8 @@
 """The process engine and the per-invocation session against the test database."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import Engine, create_engine, delete, insert, select, text
 from sqlalchemy.exc import OperationalError
@@ -90,31 +93,32 @@ def _backend_pid(engine: Engine) -> int:
         return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def test_a_pooled_connection_that_died_while_idle_is_replaced(database_url: str) -> None:
+@contextmanager
+def _pooled_connection_killed(
+    database_url: str, ping_after_s: float
+) -> Iterator[tuple[Engine, int]]:
+    """A pool of one connection, pinged after `ping_after_s` idle, and the process id of
+    its connection, which the server has just terminated while it sat in the pool."""
     engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    ping_when_idle(engine, after_seconds=0.0)
+    ping_when_idle(engine, after_seconds=ping_after_s)
     try:
         dead = _backend_pid(engine)
         with get_engine().connect() as admin:
             admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dead})
-
-        assert _backend_pid(engine) != dead
+        yield engine, dead
     finally:
         engine.dispose()
+
+
+def test_a_pooled_connection_that_died_while_idle_is_replaced(database_url: str) -> None:
+    with _pooled_connection_killed(database_url, ping_after_s=0.0) as (engine, dead):
+        assert _backend_pid(engine) != dead
 
 
 def test_within_the_idle_window_a_dead_connection_fails_one_request_then_is_replaced(
     database_url: str,
 ) -> None:
-    engine = create_engine(database_url, pool_size=1, max_overflow=0)
-    ping_when_idle(engine, after_seconds=3600.0)
-    try:
-        first = _backend_pid(engine)
-        with get_engine().connect() as admin:
-            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
-
+    with _pooled_connection_killed(database_url, ping_after_s=3600.0) as (engine, dead):
         with pytest.raises(OperationalError):
             _backend_pid(engine)
-        assert _backend_pid(engine) != first
-    finally:
-        engine.dispose()
+        assert _backend_pid(engine) != dead

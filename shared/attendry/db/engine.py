@@ -2,10 +2,10 @@
 
 A Lambda execution environment handles one request at a time and may sit frozen for
 minutes, so the pool is small, checks a connection that sat idle before lending it, and
-recycles it before RDS Proxy's idle timeout can cut it. Behind RDS Proxy every transaction may run
-on a different server connection, so nothing here leaves state on a session: no SET, no
-server-side prepared statements, no `options` startup parameter (the proxy refuses it; its
-target group's init query sets the statement timeout there instead).
+recycles it before RDS Proxy's idle timeout can cut it. Behind RDS Proxy every
+transaction may run on a different server connection, so nothing here leaves state on a
+session: no SET, no server-side prepared statements, no `options` startup parameter (the
+proxy refuses it; its target group's init query sets the statement timeout there instead).
 """
 
 import time

@@ -38,10 +38,9 @@ def get_owned(
 
 @cache
 def _select_columns(mapper: Mapper[Any]) -> Select[Any]:
-    """SELECT of the mapped columns, each named as its attribute (`meta`, not `metadata`).
-
-    Built once per model: coercing a dozen labelled columns anew on every request costs
-    about as much as the query's round trip.
+    """SELECT of the mapped columns, each named as its attribute (`meta`, not `metadata`),
+    so a page's mappings have the keys the API's models read. The same for every request
+    of a model, so built once.
     """
     return select(
         *(

@@ -64,7 +64,6 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--instances",
             type=int,
-            default=_number("LOCAL_FUNCTION_INSTANCES", 0) or None,
             help="warm instances a busy function scales out to (default 2; 1 runs each "
             "function's invocations one at a time)",
         )
@@ -121,7 +120,7 @@ def _run(options: argparse.Namespace) -> int:
         aws_port=options.aws_port,
         database_url=database_url,
         run_schedules=not options.no_schedules,
-        instances=options.instances or DEFAULT_INSTANCES,
+        instances=options.instances or _number("LOCAL_FUNCTION_INSTANCES", DEFAULT_INSTANCES),
         env_overrides={
             **{name: os.environ[name] for name in HOST_PASSTHROUGH if name in os.environ},
             # The walk-through speaks for itself; functions' INFO lines would bury it.

@@ -177,7 +177,7 @@ class FunctionInstances:
     def __init__(self, function: FunctionDef, environment: dict[str, str], limit: int) -> None:
         self.function = function
         self._environment = environment
-        self._limit = max(1, limit)
+        self._limit = limit
         self._instances: list[FunctionWorker] = []
         self._idle: list[FunctionWorker] = []
         self._changed = threading.Condition()

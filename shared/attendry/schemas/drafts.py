@@ -61,7 +61,9 @@ class SendFailure(BaseModel):
     message: str
 
 
-def _failure(meta: dict[str, Any]) -> SendFailure | None:
+def _failure(row: OutreachDraft | OutreachSent | RowMapping) -> SendFailure | None:
+    """The send failure kept in the row's `meta`: an ORM row, or a list page's mapping."""
+    meta = row["meta"] if isinstance(row, RowMapping) else row.meta
     failure = meta.get("send_failure")
     return SendFailure.model_validate(failure) if isinstance(failure, dict) else None
 
@@ -93,7 +95,7 @@ class Draft(Resource):
     @classmethod
     def from_row(cls, row: OutreachDraft | RowMapping) -> "Draft":
         draft = cls.model_validate(row)
-        draft.failure = _failure(row["meta"] if isinstance(row, RowMapping) else row.meta)
+        draft.failure = _failure(row)
         return draft
 
 
@@ -130,5 +132,5 @@ class Sent(Resource):
     @classmethod
     def from_row(cls, row: OutreachSent | RowMapping) -> "Sent":
         sent = cls.model_validate(row)
-        sent.failure = _failure(row["meta"] if isinstance(row, RowMapping) else row.meta)
+        sent.failure = _failure(row)
         return sent

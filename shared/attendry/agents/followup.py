@@ -26,7 +26,7 @@ from attendry.agents.base import (
     record_usage,
     task_input,
 )
-from attendry.agents.drafting import DraftRequest, DraftResult, PreviousMessage
+from attendry.agents.drafting import DraftRequest, PreviousMessage
 from attendry.agents.drafting.models import reply_subject
 from attendry.agents.outreach import (
     agent_style,
@@ -34,16 +34,16 @@ from attendry.agents.outreach import (
     days_until,
     event_info,
     finish_with_draft,
+    store_draft,
 )
 from attendry.agents.settings import OutreachSettings, settings_for
 from attendry.db.engine import session_scope
-from attendry.db.enums import Channel, DraftKind, DraftStatus, FollowupStatus
+from attendry.db.enums import Channel, DraftKind, FollowupStatus
 from attendry.db.models import (
     Agent,
     AgentTask,
     Contact,
     FollowupSchedule,
-    OutreachDraft,
     OutreachSent,
 )
 from attendry.services.followups import (
@@ -92,7 +92,18 @@ def draft_followup(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
         stopped = _stopped(session, task, row, agent)
         if stopped is not None:
             return stopped
-        draft = _store_draft(session, task, row, recipient, request, result)
+        draft = store_draft(
+            session,
+            task,
+            result,
+            contact_id=row.contact_id,
+            channel=Channel.EMAIL,
+            kind=DraftKind.FOLLOWUP,
+            sequence_step=row.attempt,
+            recipient=recipient,
+            # Mail clients thread on the subject too: whatever the drafter wrote, keep `Re:`.
+            subject=reply_subject(request.previous_messages[0].subject),
+        )
         return finish_with_draft(
             session,
             task,
@@ -178,33 +189,3 @@ def _draft_request(
         raise TaskFailedError(
             f"The thread, contact or event cannot be drafted from: {error}", code="invalid_input"
         ) from error
-
-
-def _store_draft(
-    session: Session,
-    task: AgentTask,
-    row: FollowupSchedule,
-    recipient: str | None,
-    request: DraftRequest,
-    result: DraftResult,
-) -> OutreachDraft:
-    draft = OutreachDraft(
-        user_id=task.user_id,
-        agent_id=task.agent_id,
-        task_id=task.id,
-        contact_id=row.contact_id,
-        opportunity_id=task.opportunity_id,
-        channel=Channel.EMAIL,
-        kind=DraftKind.FOLLOWUP,
-        sequence_step=row.attempt,
-        recipient_email=recipient,
-        # Mail clients thread on the subject too: whatever the drafter wrote, keep `Re:`.
-        subject=reply_subject(request.previous_messages[0].subject),
-        message_body=result.draft.text_body,
-        html_body=result.draft.html_body,
-        status=DraftStatus.PENDING_APPROVAL,
-        generator=result.generator.model_dump(mode="json"),
-    )
-    session.add(draft)
-    session.flush()
-    return draft

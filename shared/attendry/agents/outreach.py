@@ -67,7 +67,17 @@ def draft_outreach(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
 
     with session_scope() as session:
         record_usage(session, task, result.usage, runtime.prices)
-        draft = _store_draft(session, task, wanted, recipient, result)
+        draft = store_draft(
+            session,
+            task,
+            result,
+            contact_id=wanted.contact_id,
+            channel=wanted.channel,
+            kind=DraftKind.INITIAL,
+            sequence_step=0,
+            recipient=recipient,
+            subject=result.draft.subject,
+        )
         return finish_with_draft(
             session,
             task,
@@ -163,24 +173,30 @@ def days_until(event: Opportunity | None) -> int | None:
     return (event.starts_at.astimezone(UTC).date() - datetime.now(UTC).date()).days
 
 
-def _store_draft(
+def store_draft(
     session: Session,
     task: AgentTask,
-    wanted: DraftOutreachInput,
-    recipient: str | None,
     result: DraftResult,
+    *,
+    contact_id: UUID,
+    channel: Channel,
+    kind: DraftKind,
+    sequence_step: int,
+    recipient: str | None,
+    subject: str,
 ) -> OutreachDraft:
+    """The drafter's text as a draft awaiting approval, attributed to the task and agent."""
     draft = OutreachDraft(
         user_id=task.user_id,
         agent_id=task.agent_id,
         task_id=task.id,
-        contact_id=wanted.contact_id,
+        contact_id=contact_id,
         opportunity_id=task.opportunity_id,
-        channel=wanted.channel,
-        kind=DraftKind.INITIAL,
-        sequence_step=0,
+        channel=channel,
+        kind=kind,
+        sequence_step=sequence_step,
         recipient_email=recipient,
-        subject=result.draft.subject,
+        subject=subject,
         message_body=result.draft.text_body,
         html_body=result.draft.html_body,
         status=DraftStatus.PENDING_APPROVAL,

@@ -8,7 +8,6 @@ each response is checked after the timed call, not inside it.
 """
 
 import copy
-import importlib.util
 import json
 import os
 import statistics
@@ -19,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy.engine import make_url
+
+from benchmarks.lambda_harness import LambdaContext, libpq_dsn, load_handler
 
 ROWS_OF_USER = 10_000
 OTHER_USERS_ROWS = 10_000
@@ -38,16 +38,6 @@ class Latency:
         return self.api_median_ms / self.sql_median_ms
 
 
-class _Context:
-    function_name = "ApiFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:ApiFunction"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
 def _seed(dsn: str) -> None:
     with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
         cursor.execute(
@@ -61,16 +51,6 @@ def _seed(dsn: str) -> None:
             {"mine": ROWS_OF_USER, "user": USER, "total": ROWS_OF_USER + OTHER_USERS_ROWS},
         )
         cursor.execute("ANALYZE ai_agents")
-
-
-def _handler(root: Path) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location("api_app", root / "functions/api/app.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.lambda_handler
-    return handler
 
 
 def _alternating_medians_ms(
@@ -89,20 +69,20 @@ def _alternating_medians_ms(
 
 
 def run(root: Path, database_url: str, runs: int) -> Latency:
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    dsn = libpq_dsn(database_url)
     _seed(dsn)
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    handler = _handler(root)
+    handler = load_handler(root, "api")
     event = json.loads((root / "events/api/list_agents.json").read_text())
     event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = USER
     events = iter([copy.deepcopy(event) for _ in range(WARMUP + runs)])
     responses: list[dict[str, Any]] = []
 
     def api_call() -> None:
-        responses.append(handler(next(events), _Context()))
+        responses.append(handler(next(events), LambdaContext("ApiFunction")))
 
     with psycopg.connect(dsn) as connection:
         pages: list[list[Any]] = []

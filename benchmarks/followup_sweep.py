@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 
 import psycopg
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from attendry.services.followup_sweep import due_followups
+from benchmarks.lambda_harness import libpq_dsn
 
 USERS = 1_000
 CONTACTS_PER_USER = 10
@@ -156,11 +156,7 @@ def measure(server_url: str, runs: int) -> list[ClaimTiming]:
     timings = []
     for sent_rows, scheduled in (SMALL, LARGE):
         with scratch_database(server_url, "attendry_bench_sweep") as url:
-            _seed(
-                make_url(url).set(drivername="postgresql").render_as_string(False),
-                sent_rows,
-                scheduled,
-            )
+            _seed(libpq_dsn(url), sent_rows, scheduled)
             os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
             claimed, median_ms, plan = _claim_ms(url, runs)
             timings.append(ClaimTiming(sent_rows, scheduled, claimed, median_ms, plan))

@@ -12,7 +12,6 @@ Neither side uses server-side prepared statements (the package's engine cannot, 
 RDS Proxy), and they take turns of 100 events so that both meet the same load.
 """
 
-import importlib.util
 import json
 import os
 import time
@@ -25,7 +24,8 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from sqlalchemy.engine import make_url
+
+from benchmarks.lambda_harness import LambdaContext, libpq_dsn, load_handler
 
 USERS = 50
 SENDS_PER_USER = 50
@@ -52,20 +52,6 @@ class _Email:
     sent_id: str
     address: str
     bounces: bool
-
-
-class _Context:
-    function_name = "SesEventsFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:SesEventsFunction"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
-
-
-def _dsn(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(False)
 
 
 def _seed(dsn: str) -> list[_Email]:
@@ -182,18 +168,6 @@ def _sqs_batches(events: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any
     return batches
 
 
-def _handler(root: Path) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location(
-        "ses_events_app", root / "functions/ses_events/app.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    handler: Callable[[dict[str, Any], Any], dict[str, Any]] = module.lambda_handler
-    return handler
-
-
 def _use_database(database_url: str) -> None:
     """Point the package's cached engine at `database_url` (an earlier benchmark used one).
 
@@ -217,7 +191,7 @@ def _function_runner(root: Path, database_url: str) -> Callable[[list[dict[str, 
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
-    handler = _handler(root)
+    handler = load_handler(root, "ses_events")
     from attendry.observability import logger
 
     # The logger may have been built before this run's level was set (by another benchmark).
@@ -226,7 +200,7 @@ def _function_runner(root: Path, database_url: str) -> Callable[[list[dict[str, 
     def timed(batches: list[dict[str, Any]]) -> float:
         start = time.perf_counter()
         for batch in batches:
-            response = handler(batch, _Context())
+            response = handler(batch, LambdaContext("SesEventsFunction"))
             assert response == {"batchItemFailures": []}, response
         return time.perf_counter() - start
 
@@ -329,8 +303,8 @@ def _baseline(
 def run(root: Path, function_database_url: str, baseline_database_url: str) -> Throughput:
     """The two take turns, 100 events each, so both meet the same load on the machine:
     commits dominate, and their cost moves with whatever else the disk is doing."""
-    events = list(_events(_seed(_dsn(function_database_url))))
-    baseline_events = list(_events(_seed(_dsn(baseline_database_url))))
+    events = list(_events(_seed(libpq_dsn(function_database_url))))
+    baseline_events = list(_events(_seed(libpq_dsn(baseline_database_url))))
     assert len(events) == len(baseline_events) == EVENTS
     batches = _sqs_batches(events)
     per_turn = TURN // BATCH
@@ -338,7 +312,7 @@ def run(root: Path, function_database_url: str, baseline_database_url: str) -> T
     function_s = baseline_s = 0.0
     # No server-side prepared statements, as the package's engine (RDS Proxy would pin
     # every connection that prepares): both sides make PostgreSQL plan each statement.
-    with psycopg.connect(_dsn(baseline_database_url), prepare_threshold=None) as connection:
+    with psycopg.connect(libpq_dsn(baseline_database_url), prepare_threshold=None) as connection:
         for turn in range(0, EVENTS // TURN):
             function_s += run_function(batches[turn * per_turn : (turn + 1) * per_turn])
             baseline_s += _baseline(connection, baseline_events[turn * TURN : (turn + 1) * TURN])

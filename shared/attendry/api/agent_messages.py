@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import read_scope
+from attendry.db.engine import read_connection
 from attendry.schemas.common import Page
 from attendry.schemas.followups import AgentMessage
 from attendry.services import agent_messages
@@ -27,19 +27,15 @@ def list_agent_messages(
     cursor: CursorParam = None,
     direction: Annotated[Literal["sent", "received"] | None, Query()] = None,
 ) -> Page[AgentMessage]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = agent_messages.list_agent_messages(
-            session,
+            connection,
             current_user_id(router),
             agent_id,
             limit=limit,
             cursor=cursor,
             direction=direction,
         )
-        items = [
-            AgentMessage.model_validate(row).model_copy(
-                update={"direction": "sent" if row["from_agent_id"] == agent_id else "received"}
-            )
-            for row in rows
-        ]
-        return Page[AgentMessage](items=items, next_cursor=next_cursor)
+    for row in rows:
+        row["direction"] = "sent" if row["from_agent_id"] == agent_id else "received"
+    return Page[AgentMessage].of(rows, next_cursor)

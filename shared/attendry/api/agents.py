@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import read_scope, session_scope
+from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.db.enums import AgentStatus, AgentType
 from attendry.schemas.agents import Agent, AgentCreate, AgentUpdate
 from attendry.schemas.common import Page
@@ -32,16 +32,16 @@ def list_agents(
     agent_type: Annotated[AgentType | None, Query()] = None,
     status: Annotated[AgentStatus | None, Query()] = None,
 ) -> Page[Agent]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = agents.list_agents(
-            session,
+            connection,
             current_user_id(router),
             limit=limit,
             cursor=cursor,
             agent_type=agent_type,
             status=status,
         )
-        return Page[Agent](items=[Agent.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return Page[Agent].of(rows, next_cursor)
 
 
 @router.get("/agents/<agent_id>", summary="Read an agent", tags=["agents"])

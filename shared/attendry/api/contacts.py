@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import read_scope, session_scope
+from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.schemas.common import Page
 from attendry.schemas.contacts import Contact, ContactCreate
 from attendry.schemas.replies import ReplyMarked
@@ -31,17 +31,15 @@ def list_contacts(
     cursor: CursorParam = None,
     opportunity_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[Contact]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = contacts.list_contacts(
-            session,
+            connection,
             current_user_id(router),
             limit=limit,
             cursor=cursor,
             opportunity_id=opportunity_id,
         )
-        return Page[Contact](
-            items=[Contact.model_validate(r) for r in rows], next_cursor=next_cursor
-        )
+    return Page[Contact].of(rows, next_cursor)
 
 
 @router.get("/contacts/<contact_id>", summary="Read a contact", tags=["contacts"])

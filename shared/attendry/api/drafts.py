@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import read_scope, session_scope
+from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.db.enums import DeliveryStatus, DraftStatus
 from attendry.schemas.common import Page
 from attendry.schemas.drafts import Draft, DraftRejection, DraftUpdate, Sent
@@ -27,9 +27,9 @@ def list_drafts(
     agent_id: Annotated[UUID | None, Query()] = None,
     contact_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[Draft]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = drafts.list_drafts(
-            session,
+            connection,
             current_user_id(router),
             limit=limit,
             cursor=cursor,
@@ -37,7 +37,7 @@ def list_drafts(
             agent_id=agent_id,
             contact_id=contact_id,
         )
-        return Page[Draft](items=[Draft.from_row(r) for r in rows], next_cursor=next_cursor)
+    return Page[Draft](items=[Draft.from_row(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/agents/outreach/drafts/<draft_id>", summary="Read a draft", tags=TAGS)
@@ -87,9 +87,9 @@ def list_sent(
     agent_id: Annotated[UUID | None, Query()] = None,
     contact_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[Sent]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = drafts.list_sent(
-            session,
+            connection,
             current_user_id(router),
             limit=limit,
             cursor=cursor,
@@ -97,7 +97,7 @@ def list_sent(
             agent_id=agent_id,
             contact_id=contact_id,
         )
-        return Page[Sent](items=[Sent.from_row(r) for r in rows], next_cursor=next_cursor)
+    return Page[Sent](items=[Sent.from_row(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import read_scope, session_scope
+from attendry.db.engine import read_connection, session_scope
 from attendry.db.enums import FollowupStatus
 from attendry.schemas.common import Page
 from attendry.schemas.followups import Followup, FollowupUpdate
@@ -27,9 +27,9 @@ def list_followups(
     contact_id: Annotated[UUID | None, Query()] = None,
     agent_id: Annotated[UUID | None, Query()] = None,
 ) -> Page[Followup]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = followups.list_followups(
-            session,
+            connection,
             current_user_id(router),
             limit=limit,
             cursor=cursor,
@@ -37,9 +37,7 @@ def list_followups(
             contact_id=contact_id,
             agent_id=agent_id,
         )
-        return Page[Followup](
-            items=[Followup.model_validate(r) for r in rows], next_cursor=next_cursor
-        )
+    return Page[Followup].of(rows, next_cursor)
 
 
 @router.post(

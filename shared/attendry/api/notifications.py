@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import read_scope, session_scope
+from attendry.db.engine import read_connection, session_scope
 from attendry.schemas.common import Page
 from attendry.schemas.notifications import Notification
 from attendry.services import notifications
@@ -22,13 +22,11 @@ def list_notifications(
     cursor: CursorParam = None,
     unread: Annotated[bool, Query(description="Only notifications not yet read.")] = False,
 ) -> Page[Notification]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = notifications.list_notifications(
-            session, current_user_id(router), limit=limit, cursor=cursor, unread_only=unread
+            connection, current_user_id(router), limit=limit, cursor=cursor, unread_only=unread
         )
-        return Page[Notification](
-            items=[Notification.model_validate(r) for r in rows], next_cursor=next_cursor
-        )
+    return Page[Notification].of(rows, next_cursor)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import read_scope, session_scope
+from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.db.enums import OpportunityStatus
 from attendry.schemas.common import Page
 from attendry.schemas.opportunities import Opportunity, OpportunityCreate
@@ -31,13 +31,11 @@ def list_opportunities(
     cursor: CursorParam = None,
     status: Annotated[OpportunityStatus | None, Query()] = None,
 ) -> Page[Opportunity]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = opportunities.list_opportunities(
-            session, current_user_id(router), limit=limit, cursor=cursor, status=status
+            connection, current_user_id(router), limit=limit, cursor=cursor, status=status
         )
-        return Page[Opportunity](
-            items=[Opportunity.model_validate(r) for r in rows], next_cursor=next_cursor
-        )
+    return Page[Opportunity].of(rows, next_cursor)
 
 
 @router.get("/opportunities/<opportunity_id>", summary="Read an event", tags=["opportunities"])

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
-from attendry.db.engine import read_scope
+from attendry.db.engine import read_connection, read_scope
 from attendry.db.enums import TaskStatus
 from attendry.schemas.common import Page
 from attendry.schemas.tasks import Task, TaskCreate
@@ -54,11 +54,11 @@ def list_agent_tasks(
     cursor: CursorParam = None,
     status: Annotated[TaskStatus | None, Query()] = None,
 ) -> Page[Task]:
-    with read_scope() as session:
+    with read_connection() as connection:
         rows, next_cursor = tasks.list_agent_tasks(
-            session, current_user_id(router), agent_id, limit=limit, cursor=cursor, status=status
+            connection, current_user_id(router), agent_id, limit=limit, cursor=cursor, status=status
         )
-        return Page[Task](items=[Task.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return Page[Task].of(rows, next_cursor)
 
 
 @router.get("/tasks/<task_id>", summary="A task's status, output and error", tags=["tasks"])

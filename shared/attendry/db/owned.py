@@ -3,18 +3,27 @@
 Another user's row and a missing row are the same NotFoundError, so ids reveal nothing.
 """
 
-from functools import cache
+from collections.abc import Mapping, Sequence
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Select, inspect, select
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    inspect,
+    select,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Mapper, Session
 
 from attendry.db.models import UserOwned
-from attendry.db.pagination import KeysetPage, keyset_page
+from attendry.db.pagination import Cursor, KeysetPage, keyset_ordered, keyset_page
 from attendry.errors import NotFoundError
 
 RowT = TypeVar("RowT", bound=UserOwned)
+OWNER = "owner"
 
 
 def get_owned(
@@ -32,15 +41,29 @@ def get_owned(
         stmt = stmt.with_for_update()
     row = session.scalars(stmt).one_or_none()
     if row is None:
-        raise NotFoundError(f"{noun} {row_id} was not found.")
+        raise _not_found(noun, row_id)
     return row
+
+
+def require_owned(
+    connection: Connection, model: type[UserOwned], user_id: str, row_id: UUID, *, noun: str
+) -> None:
+    """NotFoundError unless the user owns the row: the check before listing what hangs
+    off it (an agent's tasks), without loading the row.
+    """
+    stmt = select(model.id).where(model.id == row_id, model.user_id == user_id)
+    if connection.scalar(stmt) is None:
+        raise _not_found(noun, row_id)
+
+
+def _not_found(noun: str, row_id: UUID) -> NotFoundError:
+    return NotFoundError(f"{noun} {row_id} was not found.")
 
 
 @cache
 def _select_columns(mapper: Mapper[Any]) -> Select[Any]:
     """SELECT of the mapped columns, each named as its attribute (`meta`, not `metadata`),
-    so a page's mappings have the keys the API's models read. The same for every request
-    of a model, so built once.
+    so a page's rows have the keys the API's models read.
     """
     return select(
         *(
@@ -51,19 +74,50 @@ def _select_columns(mapper: Mapper[Any]) -> Select[Any]:
     )
 
 
+Matching = Sequence[tuple[InstrumentedAttribute[Any], object]]
+
+
+@lru_cache(maxsize=256)
+def _page_statement(
+    mapper: Mapper[UserOwned],
+    matching: tuple[str, ...],
+    where: tuple[ColumnElement[bool], ...],
+    after_cursor: bool,
+) -> Select[Any]:
+    """The page statement of one shape: which columns must match, which clauses hold,
+    whether a cursor applies. Built once: building a select and deriving its cache key
+    took a fifth of a list request, and the values all arrive as bind parameters.
+    """
+    model = mapper.class_
+    stmt = _select_columns(mapper).where(
+        model.user_id == bindparam(OWNER),
+        *(getattr(model, key) == bindparam(key) for key in matching),
+        *where,
+    )
+    return keyset_ordered(stmt, model, after_cursor=after_cursor)
+
+
 def list_owned(
-    session: Session,
+    connection: Connection,
     model: type[UserOwned],
     user_id: str,
     *,
     limit: int,
     cursor: str | None,
-    filters: tuple[ColumnElement[bool], ...] = (),
+    matching: Matching = (),
+    where: tuple[ColumnElement[bool], ...] = (),
+    params: Mapping[str, Any] | None = None,
 ) -> KeysetPage:
-    """A page of the user's rows as plain mappings, for the API to show.
+    """A page of the user's rows as plain dicts, for the API to show.
 
-    Not ORM objects: a page is only read, and loading fifty entities into a session's
-    identity map costs more than running the query.
+    `matching` pairs a column with the value it must equal; a None value leaves that
+    column unfiltered, as an absent query parameter does. `where` holds clauses built once
+    (module constants, compared by identity) whose bind parameters `params` fills.
     """
-    stmt = _select_columns(inspect(model)).where(model.user_id == user_id, *filters)
-    return keyset_page(session, stmt, model.created_at, model.id, limit, cursor)
+    filters = [(attribute.key, value) for attribute, value in matching if value is not None]
+    after = Cursor.decode(cursor) if cursor else None
+    stmt = _page_statement(
+        inspect(model), tuple(key for key, _ in filters), where, after_cursor=after is not None
+    )
+    values = {OWNER: user_id, **dict(filters), **(params or {})}
+    return keyset_page(connection, stmt, values, limit, after)

@@ -3,23 +3,33 @@
 The cursor carries the last row's (created_at, id); the next page is everything strictly
 before it in that order, which an index on (user_id, created_at DESC, id DESC) answers
 without scanning the rows already seen, however deep the page.
+
+A page's statement takes the cursor and the page size as bind parameters, so one built
+statement serves every page of its shape (see `db.owned`).
 """
 
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import RowMapping, Select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import Connection, Dialect, Integer, Select, bindparam, tuple_
 
+from attendry.db.driver import driver_dict_cursor, driver_value
+from attendry.db.models import Timestamped
 from attendry.errors import InvalidInputError
 
-KeysetPage = tuple[Sequence[RowMapping], str | None]
+KeysetPage = tuple[list[dict[str, Any]], str | None]
+
+AFTER_CREATED_AT = "after_created_at"
+AFTER_ID = "after_id"
+PAGE_ROWS = "page_rows"
+RESERVED_PARAMS = frozenset({AFTER_CREATED_AT, AFTER_ID, PAGE_ROWS})
 
 
 @dataclass(frozen=True)
@@ -44,26 +54,49 @@ class Cursor:
             ) from error
 
 
-def keyset_page(
-    session: Session,
-    stmt: Select[Any],
-    created_at: InstrumentedAttribute[datetime],
-    row_id: InstrumentedAttribute[UUID],
-    limit: int,
-    cursor: str | None,
-) -> KeysetPage:
-    """One page of `stmt`'s rows, newest first, and the cursor of the next page (or None).
+def keyset_ordered(
+    stmt: Select[Any], model: type[Timestamped], *, after_cursor: bool
+) -> Select[Any]:
+    """`stmt` newest first, `:page_rows` at most, from a cursor's position if `after_cursor`."""
+    if after_cursor:
+        position = tuple_(
+            bindparam(AFTER_CREATED_AT, type_=model.created_at.type),
+            bindparam(AFTER_ID, type_=model.id.type),
+        )
+        stmt = stmt.where(tuple_(model.created_at, model.id) < position)
+    return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(
+        bindparam(PAGE_ROWS, type_=Integer)
+    )
 
-    Run on the session's connection, as Core: through `Session.execute` a select of mapped
-    columns would still go through the ORM's result loading, row by row, and a page of a
-    read needs no autoflush.
+
+def keyset_page(
+    connection: Connection,
+    stmt: Select[Any],
+    params: Mapping[str, Any],
+    limit: int,
+    cursor: Cursor | None,
+) -> KeysetPage:
+    """One page of a `keyset_ordered` statement's rows as dicts, and the next page's cursor.
+
+    Dicts keyed by the statement's column labels, as psycopg reads them: the API's models
+    validate a dict faster than any row object and convert each value themselves, and a
+    page is only read. One row past `limit` is fetched to learn whether another follows.
     """
-    if cursor:
-        after = Cursor.decode(cursor)
-        stmt = stmt.where(tuple_(created_at, row_id) < tuple_(after.created_at, after.id))
-    stmt = stmt.order_by(created_at.desc(), row_id.desc()).limit(limit + 1)
-    rows = session.connection().execute(stmt).mappings().all()
+    values = {name: driver_value(value) for name, value in params.items()}
+    values[PAGE_ROWS] = limit + 1
+    if cursor is not None:
+        values[AFTER_CREATED_AT] = cursor.created_at
+        values[AFTER_ID] = cursor.id
+    with driver_dict_cursor(connection) as rows_cursor:
+        rows = rows_cursor.execute(_sql(stmt, connection.dialect), values).fetchall()
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
-    return rows[:limit], Cursor(last[created_at.key], last[row_id.key]).encode()
+    return rows[:limit], Cursor(last["created_at"], last["id"]).encode()
+
+
+@lru_cache(maxsize=256)
+def _sql(stmt: Select[Any], dialect: Dialect) -> str:
+    """The statement's SQL for the driver, compiled once per statement (they are built once
+    per shape) instead of looked up in SQLAlchemy's cache on every execution."""
+    return str(stmt.compile(dialect=dialect))

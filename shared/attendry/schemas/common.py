@@ -1,6 +1,6 @@
 """Shapes every area shares: the page of a list and the one error body."""
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +17,11 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(
         default=None, description="Opaque; pass it back as `cursor` to get the next page."
     )
+
+    @classmethod
+    def of(cls, rows: list[dict[str, Any]], next_cursor: str | None) -> Self:
+        """The page of a list read's rows, validated in one call rather than one per row."""
+        return cls.model_validate({"items": rows, "next_cursor": next_cursor})
 
 
 class ErrorDetail(BaseModel):

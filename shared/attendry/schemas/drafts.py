@@ -5,7 +5,6 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import RowMapping
 
 from attendry.db.enums import Channel, DeliveryStatus, DraftKind, DraftStatus
 from attendry.db.models import OutreachDraft, OutreachSent
@@ -61,9 +60,9 @@ class SendFailure(BaseModel):
     message: str
 
 
-def _failure(row: OutreachDraft | OutreachSent | RowMapping) -> SendFailure | None:
-    """The send failure kept in the row's `meta`: an ORM row, or a list page's mapping."""
-    meta = row["meta"] if isinstance(row, RowMapping) else row.meta
+def _failure(row: OutreachDraft | OutreachSent | dict[str, Any]) -> SendFailure | None:
+    """The send failure kept in the row's `meta`: an ORM row, or a list page's dict."""
+    meta = row["meta"] if isinstance(row, dict) else row.meta
     failure = meta.get("send_failure")
     return SendFailure.model_validate(failure) if isinstance(failure, dict) else None
 
@@ -93,7 +92,7 @@ class Draft(Resource):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: OutreachDraft | RowMapping) -> "Draft":
+    def from_row(cls, row: OutreachDraft | dict[str, Any]) -> "Draft":
         draft = cls.model_validate(row)
         draft.failure = _failure(row)
         return draft
@@ -130,7 +129,7 @@ class Sent(Resource):
     updated_at: datetime
 
     @classmethod
-    def from_row(cls, row: OutreachSent | RowMapping) -> "Sent":
+    def from_row(cls, row: OutreachSent | dict[str, Any]) -> "Sent":
         sent = cls.model_validate(row)
         sent.failure = _failure(row)
         return sent

@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import or_
+from sqlalchemy import ColumnElement, Connection, bindparam, or_
 from sqlalchemy.orm import Session
 
 from attendry.adapters.eventbridge import EventBus
 from attendry.db.enums import MessageStatus, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentMessage, AgentTask
-from attendry.db.owned import get_owned, list_owned
+from attendry.db.owned import list_owned, require_owned
 from attendry.db.pagination import KeysetPage
 from attendry.observability import logger
 from attendry.services.after_commit import after_commit
@@ -30,6 +30,15 @@ SOURCE = "attendry.agents"
 """The `source` of every agent message on the bus; the routing rule matches it."""
 
 Direction = Literal["sent", "received"]
+
+_FROM_AGENT = AgentMessage.from_agent_id == bindparam("agent_id")
+_TO_AGENT = AgentMessage.to_agent_id == bindparam("agent_id")
+_OF_AGENT: dict[Direction | None, ColumnElement[bool]] = {
+    "sent": _FROM_AGENT,
+    "received": _TO_AGENT,
+    None: or_(_FROM_AGENT, _TO_AGENT),
+}
+"""The agent's end of a message, by the `direction` asked for (either, if none)."""
 
 
 def send_agent_message(
@@ -115,7 +124,7 @@ def mark_processed(message: AgentMessage, *, status: MessageStatus, at: datetime
 
 
 def list_agent_messages(
-    session: Session,
+    connection: Connection,
     user_id: str,
     agent_id: UUID,
     *,
@@ -124,15 +133,13 @@ def list_agent_messages(
     direction: Direction | None = None,
 ) -> KeysetPage:
     """The messages the agent sent and received, newest first."""
-    get_owned(session, Agent, user_id, agent_id, noun="Agent")
-    if direction == "sent":
-        condition = AgentMessage.from_agent_id == agent_id
-    elif direction == "received":
-        condition = AgentMessage.to_agent_id == agent_id
-    else:
-        condition = or_(
-            AgentMessage.from_agent_id == agent_id, AgentMessage.to_agent_id == agent_id
-        )
+    require_owned(connection, Agent, user_id, agent_id, noun="Agent")
     return list_owned(
-        session, AgentMessage, user_id, limit=limit, cursor=cursor, filters=(condition,)
+        connection,
+        AgentMessage,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        where=(_OF_AGENT[direction],),
+        params={"agent_id": agent_id},
     )

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import merge_settings, settings_for
@@ -46,7 +46,7 @@ def get_agent(session: Session, user_id: str, agent_id: UUID) -> Agent:
 
 
 def list_agents(
-    session: Session,
+    connection: Connection,
     user_id: str,
     *,
     limit: int,
@@ -54,12 +54,14 @@ def list_agents(
     agent_type: AgentType | None = None,
     status: AgentStatus | None = None,
 ) -> KeysetPage:
-    filters = []
-    if agent_type is not None:
-        filters.append(Agent.agent_type == agent_type)
-    if status is not None:
-        filters.append(Agent.status == status)
-    return list_owned(session, Agent, user_id, limit=limit, cursor=cursor, filters=tuple(filters))
+    return list_owned(
+        connection,
+        Agent,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        matching=((Agent.agent_type, agent_type), (Agent.status, status)),
+    )
 
 
 def update_agent(session: Session, user_id: str, agent_id: UUID, changes: AgentUpdate) -> Agent:

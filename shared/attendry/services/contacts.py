@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from attendry.db.models import Contact, Opportunity
@@ -54,12 +54,18 @@ def get_contact(session: Session, user_id: str, contact_id: UUID) -> Contact:
 
 
 def list_contacts(
-    session: Session,
+    connection: Connection,
     user_id: str,
     *,
     limit: int,
     cursor: str | None,
     opportunity_id: UUID | None = None,
 ) -> KeysetPage:
-    filters = () if opportunity_id is None else (Contact.opportunity_id == opportunity_id,)
-    return list_owned(session, Contact, user_id, limit=limit, cursor=cursor, filters=filters)
+    return list_owned(
+        connection,
+        Contact,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        matching=((Contact.opportunity_id, opportunity_id),),
+    )

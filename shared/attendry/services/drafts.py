@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy import Connection, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from attendry.adapters.sqs import SqsQueue
@@ -63,7 +63,7 @@ def sender_display_name(agent: Agent) -> str:
 
 
 def list_drafts(
-    session: Session,
+    connection: Connection,
     user_id: str,
     *,
     limit: int,
@@ -72,15 +72,17 @@ def list_drafts(
     agent_id: UUID | None = None,
     contact_id: UUID | None = None,
 ) -> KeysetPage:
-    filters = []
-    if status is not None:
-        filters.append(OutreachDraft.status == status)
-    if agent_id is not None:
-        filters.append(OutreachDraft.agent_id == agent_id)
-    if contact_id is not None:
-        filters.append(OutreachDraft.contact_id == contact_id)
     return list_owned(
-        session, OutreachDraft, user_id, limit=limit, cursor=cursor, filters=tuple(filters)
+        connection,
+        OutreachDraft,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        matching=(
+            (OutreachDraft.status, status),
+            (OutreachDraft.agent_id, agent_id),
+            (OutreachDraft.contact_id, contact_id),
+        ),
     )
 
 
@@ -177,7 +179,7 @@ def _check_email_draft(session: Session, user_id: str, draft: OutreachDraft, now
 
 
 def list_sent(
-    session: Session,
+    connection: Connection,
     user_id: str,
     *,
     limit: int,
@@ -186,15 +188,17 @@ def list_sent(
     agent_id: UUID | None = None,
     contact_id: UUID | None = None,
 ) -> KeysetPage:
-    filters = []
-    if delivery_status is not None:
-        filters.append(OutreachSent.delivery_status == delivery_status)
-    if agent_id is not None:
-        filters.append(OutreachSent.agent_id == agent_id)
-    if contact_id is not None:
-        filters.append(OutreachSent.contact_id == contact_id)
     return list_owned(
-        session, OutreachSent, user_id, limit=limit, cursor=cursor, filters=tuple(filters)
+        connection,
+        OutreachSent,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        matching=(
+            (OutreachSent.delivery_status, delivery_status),
+            (OutreachSent.agent_id, agent_id),
+            (OutreachSent.contact_id, contact_id),
+        ),
     )
 
 

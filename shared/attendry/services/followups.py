@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import exists, select
+from sqlalchemy import Connection, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -455,7 +455,7 @@ def escalate(session: Session, row: FollowupSchedule, agent: Agent, original: Ou
 
 
 def list_followups(
-    session: Session,
+    connection: Connection,
     user_id: str,
     *,
     limit: int,
@@ -464,15 +464,17 @@ def list_followups(
     contact_id: UUID | None = None,
     agent_id: UUID | None = None,
 ) -> KeysetPage:
-    filters = []
-    if status is not None:
-        filters.append(FollowupSchedule.status == status)
-    if contact_id is not None:
-        filters.append(FollowupSchedule.contact_id == contact_id)
-    if agent_id is not None:
-        filters.append(FollowupSchedule.agent_id == agent_id)
     return list_owned(
-        session, FollowupSchedule, user_id, limit=limit, cursor=cursor, filters=tuple(filters)
+        connection,
+        FollowupSchedule,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        matching=(
+            (FollowupSchedule.status, status),
+            (FollowupSchedule.contact_id, contact_id),
+            (FollowupSchedule.agent_id, agent_id),
+        ),
     )
 
 

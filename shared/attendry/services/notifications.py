@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
 
 from attendry.db.models import Notification
@@ -12,13 +12,25 @@ from attendry.db.owned import get_owned, list_owned
 from attendry.db.pagination import KeysetPage
 
 NOUN = "Notification"
+_UNREAD = Notification.read_at.is_(None)
 
 
 def list_notifications(
-    session: Session, user_id: str, *, limit: int, cursor: str | None, unread_only: bool = False
+    connection: Connection,
+    user_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    unread_only: bool = False,
 ) -> KeysetPage:
-    filters = (Notification.read_at.is_(None),) if unread_only else ()
-    return list_owned(session, Notification, user_id, limit=limit, cursor=cursor, filters=filters)
+    return list_owned(
+        connection,
+        Notification,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        where=(_UNREAD,) if unread_only else (),
+    )
 
 
 def mark_read(session: Session, user_id: str, notification_id: UUID) -> Notification:

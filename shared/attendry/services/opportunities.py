@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from attendry.db.enums import OpportunityStatus
@@ -38,12 +39,18 @@ def get_opportunity(session: Session, user_id: str, opportunity_id: UUID) -> Opp
 
 
 def list_opportunities(
-    session: Session,
+    connection: Connection,
     user_id: str,
     *,
     limit: int,
     cursor: str | None,
     status: OpportunityStatus | None = None,
 ) -> KeysetPage:
-    filters = () if status is None else (Opportunity.status == status,)
-    return list_owned(session, Opportunity, user_id, limit=limit, cursor=cursor, filters=filters)
+    return list_owned(
+        connection,
+        Opportunity,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        matching=((Opportunity.status, status),),
+    )

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import Enum, StrEnum
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -56,6 +56,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from attendry.adapters.sqs import SqsQueue
+from attendry.db.driver import driver_cursor, driver_value
 from attendry.db.engine import get_engine
 from attendry.db.enums import DeliveryStatus, FollowupReason
 from attendry.db.models import Base, OutreachDraft, OutreachSent
@@ -204,24 +205,6 @@ _STORE_NOTIFICATION = (
 )
 
 
-def _cursor(connection: Connection) -> "psycopg.Cursor[Any]":
-    """psycopg's own cursor on the connection, inside its current transaction."""
-    driver = connection.connection.driver_connection
-    if not isinstance(driver, psycopg.Connection):
-        raise TypeError("the SES events path needs the psycopg driver")
-    return driver.cursor()
-
-
-def _driver_value(value: Any) -> Any:
-    """A value as psycopg should bind it: an enum by its value (psycopg would use its
-    name), a dict as JSONB."""
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return Jsonb(value)
-    return value
-
-
 @dataclass
 class SentEmail:
     """The locked sent row's fields that every event reads, kept up to date as it changes."""
@@ -262,7 +245,7 @@ class SentEmail:
 def _locked_by_ses_message_id(connection: Connection, event: SesEvent) -> SentEmail | None:
     """The sent row SES's message id names, locked. Such a row was recorded with its status
     in one transaction, so it needs no reconciling and its draft no lock."""
-    with _cursor(connection) as cursor:
+    with driver_cursor(connection) as cursor:
         cursor.execute(_LOCK_BY_SES_MESSAGE_ID, {"ses_message_id": event.mail.message_id})
         row = cursor.fetchone()
     return SentEmail.from_row(row) if row is not None else None
@@ -278,7 +261,7 @@ def _store(
     applied: bool,
 ) -> bool:
     """Keep the notification; False when its SNS message id was already kept."""
-    with _cursor(connection) as cursor:
+    with driver_cursor(connection) as cursor:
         cursor.execute(
             _STORE_NOTIFICATION,
             {
@@ -362,12 +345,12 @@ def _save(connection: Connection, sent: SentEmail, changes: dict[str, Any]) -> N
     """Write `changes` to the row, and to `sent`."""
     if not changes:
         return
-    with _cursor(connection) as cursor:
+    with driver_cursor(connection) as cursor:
         cursor.execute(
             _update_of(tuple(sorted(changes))),
             {
                 "sent_id": sent.id,
-                **{f"new_{name}": _driver_value(value) for name, value in changes.items()},
+                **{f"new_{name}": driver_value(value) for name, value in changes.items()},
             },
         )
     for name, value in changes.items():

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from attendry.adapters.sqs import SqsQueue
 from attendry.db.engine import session_scope
 from attendry.db.enums import AgentStatus, AgentType, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentTask, Contact, Opportunity
-from attendry.db.owned import get_owned, list_owned
+from attendry.db.owned import get_owned, list_owned, require_owned
 from attendry.db.pagination import KeysetPage
 from attendry.errors import ConflictError, InvalidInputError, NotFoundError
 from attendry.observability import logger
@@ -190,7 +190,7 @@ def get_task(session: Session, user_id: str, task_id: UUID) -> AgentTask:
 
 
 def list_agent_tasks(
-    session: Session,
+    connection: Connection,
     user_id: str,
     agent_id: UUID,
     *,
@@ -198,12 +198,14 @@ def list_agent_tasks(
     cursor: str | None,
     status: TaskStatus | None = None,
 ) -> KeysetPage:
-    get_owned(session, Agent, user_id, agent_id, noun="Agent")
-    filters = [AgentTask.agent_id == agent_id]
-    if status is not None:
-        filters.append(AgentTask.status == status)
+    require_owned(connection, Agent, user_id, agent_id, noun="Agent")
     return list_owned(
-        session, AgentTask, user_id, limit=limit, cursor=cursor, filters=tuple(filters)
+        connection,
+        AgentTask,
+        user_id,
+        limit=limit,
+        cursor=cursor,
+        matching=((AgentTask.agent_id, agent_id), (AgentTask.status, status)),
     )
 
 

@@ -158,6 +158,23 @@ def test_list_filters_by_type(call_api: Call, alice: str) -> None:
     assert [a["id"] for a in page["items"]] == [planner["id"]]
 
 
+def test_each_filter_value_gets_its_own_rows(call_api: Call, alice: str) -> None:
+    """A list statement is built once per set of filters; the values must still count."""
+    outreach = create_agent(call_api, alice, name="o")
+    planner = create_agent(call_api, alice, agent_type="planning", name="p")
+    call_api("PATCH", f"/agents/{planner['id']}", user=alice, body={"status": "paused"})
+
+    def ids(query: dict[str, str]) -> list[str]:
+        page = call_api("GET", "/agents", user=alice, query=query).json()
+        return [agent["id"] for agent in page["items"]]
+
+    assert ids({"agent_type": "planning"}) == [planner["id"]]
+    assert ids({"agent_type": "outreach"}) == [outreach["id"]]
+    assert ids({"status": "paused"}) == [planner["id"]]
+    assert ids({"status": "active", "agent_type": "outreach"}) == [outreach["id"]]
+    assert ids({"status": "paused", "agent_type": "outreach"}) == []
+
+
 def test_limit_over_200_and_forged_cursor_are_422(call_api: Call, alice: str) -> None:
     too_many = call_api("GET", "/agents", user=alice, query={"limit": "201"})
     forged = call_api("GET", "/agents", user=alice, query={"cursor": "bm90LWEtY3Vyc29y"})

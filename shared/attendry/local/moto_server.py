@@ -4,40 +4,73 @@ In-process so that stopping the runtime leaves no server behind. moto keeps its 
 process, not per server: `attendry-local dev` starts from nothing, and runtimes started
 one after another in one process (tests) share what the earlier ones created, which
 provisioning tolerates.
+
+moto's own ThreadedMotoServer, but with a dispatcher that remembers which backend serves
+each host: moto works it out on every request, under a lock every request takes, by
+listing its package's directories and trying its URL patterns one by one (1-1.5 ms here),
+which capped how many SQS and SES calls the whole local system could make per second.
 """
 
 import logging
 import socket
+from threading import Thread
+from typing import Any
 
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class _RememberingDispatcher(DomainDispatcherApplication):
+    def __init__(self) -> None:
+        super().__init__(create_backend_app)
+        self._backend_by_host: dict[str | None, Any] = {}
+
+    def get_backend_for_host(self, host: str | None) -> Any:
+        if host not in self._backend_by_host:
+            self._backend_by_host[host] = super().get_backend_for_host(host)
+        return self._backend_by_host[host]
 
 
 class AwsStandIn:
     def __init__(self, host: str, port: int) -> None:
         self.host = host
         self._requested_port = port
-        self._server: ThreadedMotoServer | None = None
+        self._server: BaseWSGIServer | None = None
+        self._thread: Thread | None = None
 
     @property
     def endpoint(self) -> str:
         if self._server is None:
             raise RuntimeError("The AWS stand-in is not running")
-        _, port = self._server.get_host_and_port()
-        return f"http://{self.host}:{port}"
+        return f"http://{self.host}:{self._server.server_port}"
 
     def start(self) -> None:
-        # moto's start() waits forever when its port is taken; fail fast and say why.
+        # Binding here, before the thread, makes a taken port fail fast and say why
+        # (moto's own start() waits forever).
         if self._requested_port:
             _ensure_free(self.host, self._requested_port)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address=self.host, port=self._requested_port, verbose=False)
-        server.start()
-        self._server = server
+        self._server = make_server(
+            self.host,
+            self._requested_port,
+            _RememberingDispatcher(),
+            threaded=True,
+            request_handler=MotoRequestHandler,
+        )
+        self._thread = Thread(target=self._server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._server.server_close()
+        self._server = None
+        self._thread = None
 
 
 def _ensure_free(host: str, port: int) -> None:

@@ -183,7 +183,7 @@ def read_connection(engine: Engine | None = None) -> Iterator[Connection]:
     """A Core connection for list pages (`db.owned.list_owned`), statements autocommitted.
 
     A page is plain rows, not entities, so no Session is opened around it: its transaction
-    bookkeeping cost a quarter of a list request. Only the page reads of `db.owned` run on
+    bookkeeping cost a fifth of a list request. Only the page reads of `db.owned` run on
     it; everything that writes takes `session_scope()`.
     """
     with _autocommit(engine or get_engine()).connect() as connection:

@@ -8,14 +8,7 @@ from functools import cache, lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Select,
-    bindparam,
-    inspect,
-    select,
-)
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, inspect, select
 from sqlalchemy.orm import InstrumentedAttribute, Mapper, Session
 
 from attendry.db.models import UserOwned

@@ -29,7 +29,6 @@ KeysetPage = tuple[list[dict[str, Any]], str | None]
 AFTER_CREATED_AT = "after_created_at"
 AFTER_ID = "after_id"
 PAGE_ROWS = "page_rows"
-RESERVED_PARAMS = frozenset({AFTER_CREATED_AT, AFTER_ID, PAGE_ROWS})
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,17 @@
 """SQS event source mappings: batches, partial failures, and the way to the DLQ."""
 
 import json
+import logging
 import uuid
 from typing import Any
 
+import pytest
+
 from attendry.local.aws import local_client
+from attendry.local.functions import Invocation
 from attendry.local.runtime import LocalRuntime
+from attendry.local.sqs_poller import QueuePoller
+from attendry.local.topology import QueueMapping
 from tests.local.support import QueueInbox, wait_until
 
 # WorkQueue: VisibilityTimeout 1 s, redrive to WorkDeadLetterQueue after 3 receives.
@@ -96,3 +102,40 @@ def test_a_handler_error_leaves_the_message_for_redelivery_then_the_dlq(
     wait_until(lambda: dead_letters(runtime, marker), timeout_s=20)
 
     assert len(receive_counts(deliveries(results, marker), poison)) == MAX_RECEIVE_COUNT
+
+
+def test_an_invocation_cut_short_by_stopping_is_no_failure_and_its_messages_stay(
+    runtime: LocalRuntime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ctrl-C during an invocation: nothing is deleted, and nothing is logged as an error."""
+    sqs = local_client("sqs", runtime.aws_endpoint, "us-east-1")
+    url = sqs.create_queue(QueueName=f"stopping-{uuid.uuid4()}")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    mapping = QueueMapping(
+        logical_id="StoppingMapping",
+        function_id="SomeFunction",
+        queue_id="StoppingQueue",
+        queue_arn=sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ],
+        queue_url=url,
+        batch_size=10,
+        report_batch_item_failures=True,
+        maximum_concurrency=None,
+    )
+    poller: QueuePoller
+
+    def invoke_while_stopping(function_id: str, event: Any) -> Invocation:
+        poller.request_stop()
+        return Invocation("request", None, {"errorType": "Runtime.ExitError"})
+
+    poller = QueuePoller(mapping, sqs=sqs, invoke=invoke_while_stopping, region="us-east-1")
+    with caplog.at_level(logging.INFO, logger="attendry.local.sqs_poller"):
+        poller.poll_once()
+
+    left = sqs.get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]["ApproximateNumberOfMessagesNotVisible"]
+    assert left == "1"
+    assert [record.levelname for record in caplog.records] == ["INFO"]
+    assert "stay on the queue" in caplog.records[0].getMessage()

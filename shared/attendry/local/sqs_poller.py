@@ -138,6 +138,15 @@ class QueuePoller:
             ]
         }
         invocation = self._invoke(self.mapping.function_id, event)
+        if invocation.failed and self._stop.is_set():
+            # Stopping the runtime cuts short what its functions were doing; on AWS the
+            # messages would be received again, so this is no failure to report.
+            log.info(
+                "%s: stopped during an invocation; its %d messages stay on the queue",
+                self.mapping.function_id,
+                len(messages),
+            )
+            return
         if invocation.failed:
             log.error(
                 "%s failed on %d messages: %s",

@@ -14,11 +14,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Dialect, Integer, Select, bindparam, tuple_
+from sqlalchemy import Connection, Integer, Select, bindparam, tuple_
 
 from attendry.db.driver import driver_dict_cursor, driver_value
 from attendry.db.models import Timestamped
@@ -70,12 +69,13 @@ def keyset_ordered(
 
 def keyset_page(
     connection: Connection,
-    stmt: Select[Any],
+    sql: str,
     params: Mapping[str, Any],
     limit: int,
     cursor: Cursor | None,
 ) -> KeysetPage:
-    """One page of a `keyset_ordered` statement's rows as dicts, and the next page's cursor.
+    """One page of a compiled `keyset_ordered` statement's rows as dicts, and the next
+    page's cursor.
 
     Dicts keyed by the statement's column labels, as psycopg reads them: the API's models
     validate a dict faster than any row object and convert each value themselves, and a
@@ -87,15 +87,8 @@ def keyset_page(
         values[AFTER_CREATED_AT] = cursor.created_at
         values[AFTER_ID] = cursor.id
     with driver_dict_cursor(connection) as rows_cursor:
-        rows = rows_cursor.execute(_sql(stmt, connection.dialect), values).fetchall()
+        rows = rows_cursor.execute(sql, values).fetchall()
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], Cursor(last["created_at"], last["id"]).encode()
-
-
-@lru_cache(maxsize=256)
-def _sql(stmt: Select[Any], dialect: Dialect) -> str:
-    """The statement's SQL for the driver, compiled once per statement (they are built once
-    per shape) instead of looked up in SQLAlchemy's cache on every execution."""
-    return str(stmt.compile(dialect=dialect))

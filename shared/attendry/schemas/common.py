@@ -43,7 +43,7 @@ class ErrorBody(BaseModel):
 
 
 class Resource(BaseModel):
-    """Base of every resource the API returns: read from an ORM row, or a list page's mapping."""
+    """Base of every resource the API returns: read from an ORM row, or a list page's dict."""
 
     model_config = ConfigDict(from_attributes=True)
 

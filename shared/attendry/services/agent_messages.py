@@ -18,13 +18,14 @@ from sqlalchemy import ColumnElement, Connection, bindparam, or_
 from sqlalchemy.orm import Session
 
 from attendry.adapters.eventbridge import EventBus
-from attendry.db.enums import MessageStatus, TaskStatus, TaskType
-from attendry.db.models import Agent, AgentMessage, AgentTask
+from attendry.db.enums import MessageStatus, TaskType
+from attendry.db.models import Agent, AgentMessage
 from attendry.db.owned import list_owned, require_owned
 from attendry.db.pagination import KeysetPage
 from attendry.observability import logger
 from attendry.services.after_commit import after_commit
 from attendry.services.followup_settings import agent_bus_settings
+from attendry.services.tasks import add_queued_task
 
 SOURCE = "attendry.agents"
 """The `source` of every agent message on the bus; the routing rule matches it."""
@@ -82,17 +83,14 @@ def send_agent_message(
 def _receiver_task(session: Session, message: AgentMessage) -> UUID:
     """The receiver's `handle_message` task; its key ties it to this one message."""
     assert message.to_agent_id is not None
-    task = AgentTask(
+    return add_queued_task(
+        session,
         user_id=message.user_id,
         agent_id=message.to_agent_id,
         task_type=TaskType.HANDLE_MESSAGE,
-        status=TaskStatus.QUEUED,
-        input={"message_id": str(message.id)},
+        task_input={"message_id": str(message.id)},
         idempotency_key=f"message:{message.id}",
     )
-    session.add(task)
-    session.flush()
-    return task.id
 
 
 def publish(message_type: str, detail: Mapping[str, Any], bus: EventBus | None = None) -> bool:

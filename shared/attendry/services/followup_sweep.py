@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from attendry.adapters.sqs import SqsQueue
 from attendry.db.engine import session_scope
-from attendry.db.enums import FollowupStatus, TaskStatus, TaskType
-from attendry.db.models import Agent, AgentTask, FollowupSchedule, OutreachSent, UserSendingState
+from attendry.db.enums import FollowupStatus, TaskType
+from attendry.db.models import Agent, FollowupSchedule, OutreachSent, UserSendingState
 from attendry.observability import logger
 from attendry.services.followup_settings import SweepSettings, sweep_settings
 from attendry.services.followups import (
@@ -40,7 +40,7 @@ from attendry.services.followups import (
     stop,
     thread_event,
 )
-from attendry.services.tasks import enqueue_task
+from attendry.services.tasks import add_queued_task, enqueue_task
 
 
 @dataclass(frozen=True)
@@ -132,17 +132,15 @@ def _act(session: Session, row: FollowupSchedule, now: datetime) -> tuple[str, U
         escalate(session, row, agent, original)
         return "escalated", None
     event = thread_event(session, original)
-    task = AgentTask(
+    task_id = add_queued_task(
+        session,
         user_id=row.user_id,
         agent_id=row.agent_id,
-        opportunity_id=event.id if event is not None else None,
         task_type=TaskType.DRAFT_FOLLOWUP,
-        status=TaskStatus.QUEUED,
-        input={"followup_id": str(row.id)},
+        task_input={"followup_id": str(row.id)},
         idempotency_key=f"followup:{row.id}",
+        opportunity_id=event.id if event is not None else None,
     )
-    session.add(task)
-    session.flush()
     row.status = FollowupStatus.DRAFTED
-    row.task_id = task.id
-    return "drafted", task.id
+    row.task_id = task_id
+    return "drafted", task_id

@@ -124,6 +124,32 @@ def store_task(
     return _repeat(earlier, digest), False
 
 
+def add_queued_task(
+    session: Session,
+    *,
+    user_id: str,
+    agent_id: UUID,
+    task_type: TaskType,
+    task_input: dict[str, Any],
+    idempotency_key: str,
+    opportunity_id: UUID | None = None,
+) -> UUID:
+    """A task the system itself queues for an agent (a message's receiver, a due follow-up);
+    its key names what it is for. The caller enqueues it once the transaction commits."""
+    task = AgentTask(
+        user_id=user_id,
+        agent_id=agent_id,
+        opportunity_id=opportunity_id,
+        task_type=task_type,
+        status=TaskStatus.QUEUED,
+        input=task_input,
+        idempotency_key=idempotency_key,
+    )
+    session.add(task)
+    session.flush()
+    return task.id
+
+
 def _task_with_key(session: Session, user_id: str, key: str) -> AgentTask | None:
     return session.scalars(
         select(AgentTask).where(AgentTask.user_id == user_id, AgentTask.idempotency_key == key)

@@ -197,6 +197,22 @@ class Outreach:
 
 
 @pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    with Session(get_engine(), expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def user() -> str:
+    return f"user-{uuid.uuid4()}"
+
+
+@pytest.fixture
+def outreach(make_outreach: Callable[..., Outreach], user: str) -> Outreach:
+    return make_outreach(user)
+
+
+@pytest.fixture
 def make_outreach(database_url: str) -> Callable[..., Outreach]:
     def make(user_id: str, *, settings: dict[str, Any] | None = None) -> Outreach:
         with Session(get_engine(), expire_on_commit=False) as session:

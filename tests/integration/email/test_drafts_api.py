@@ -4,12 +4,10 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
-from attendry.db.engine import get_engine
 from attendry.db.enums import DeliveryStatus, DraftStatus, SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, OutreachDraft, OutreachSent, UserSendingState
 from tests.integration.api.conftest import ApiResponse
@@ -19,22 +17,6 @@ pytestmark = pytest.mark.integration
 
 CallApi = Callable[..., ApiResponse]
 DRAFTS = "/agents/outreach/drafts"
-
-
-@pytest.fixture
-def session(database_url: str) -> Any:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
-
-
-@pytest.fixture
-def user() -> str:
-    return f"user-{uuid.uuid4()}"
-
-
-@pytest.fixture
-def outreach(make_outreach: Callable[..., Outreach], user: str) -> Outreach:
-    return make_outreach(user)
 
 
 def test_list_filters_by_status_agent_and_contact_and_pages(

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendry.adapters.s3 import default_s3_client
-from attendry.db.engine import get_engine
 from attendry.db.enums import FollowupReason, FollowupStatus, InboundMatch, SuppressionScope
 from attendry.db.models import (
     Contact,
@@ -46,17 +45,6 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[3]
 CallApi = Callable[..., ApiResponse]
 CONTACT = "jonas@fjord.example"
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
-
-
-@pytest.fixture
-def outreach(make_outreach: Callable[..., Outreach]) -> Outreach:
-    return make_outreach(f"user-{uuid.uuid4()}")
 
 
 @pytest.fixture

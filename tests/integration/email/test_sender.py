@@ -3,7 +3,7 @@
 import importlib.util
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,7 +20,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendry.adapters.ses import SesClient, SesOutcomeUnknownError, SesTransientError
-from attendry.db.engine import get_engine
 from attendry.db.enums import (
     DeliveryStatus,
     DraftKind,
@@ -92,22 +91,6 @@ class Throttled:
 
     def send_raw(self, **kwargs: Any) -> str:
         raise SesTransientError("TooManyRequestsException", "Maximum sending rate exceeded.")
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
-
-
-@pytest.fixture
-def user() -> str:
-    return f"user-{uuid.uuid4()}"
-
-
-@pytest.fixture
-def outreach(make_outreach: Callable[..., Outreach], user: str) -> Outreach:
-    return make_outreach(user)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendry.db.engine import get_engine
 from attendry.db.enums import FollowupReason, FollowupStatus, SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, OutreachSent
 from attendry.email.settings import EmailSettings, email_settings
@@ -24,22 +23,6 @@ pytestmark = pytest.mark.integration
 CallApi = Callable[..., ApiResponse]
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 ONE_CLICK = "List-Unsubscribe=One-Click"
-
-
-@pytest.fixture
-def session(database_url: str) -> Any:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
-
-
-@pytest.fixture
-def user() -> str:
-    return f"user-{uuid.uuid4()}"
-
-
-@pytest.fixture
-def outreach(make_outreach: Callable[..., Outreach], user: str) -> Outreach:
-    return make_outreach(user)
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from attendry.adapters.ses import SesClient
 from attendry.adapters.sqs import SqsQueue
 from attendry.agents.base import AgentRuntime
 from attendry.agents.drafting import OfflineDrafter, llm_settings
-from attendry.db.engine import get_engine
 from attendry.db.enums import (
     AgentType,
     Channel,
@@ -201,12 +200,6 @@ def make_thread(
     session.add(original)
     session.commit()
     return Thread(user_id, outreach, followup, contact, event, draft, original)
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
 
 
 @pytest.fixture

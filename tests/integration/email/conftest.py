@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 from mypy_boto3_sesv2 import SESV2Client
 from mypy_boto3_sqs import SQSClient
 from sqlalchemy.orm import Session
@@ -44,17 +43,6 @@ def _clear_cached_collaborators() -> None:
         default_consumer,
     ):
         cached.cache_clear()
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 def aws_client(service: str, endpoint: str, region: str = REGION) -> Any:

@@ -37,7 +37,7 @@ from tests.fixtures.ses_inbound import (
     sns_envelope,
 )
 from tests.integration.api.conftest import ApiResponse, LambdaContext
-from tests.integration.email.conftest import Aws, Outreach, aws_client
+from tests.integration.email.conftest import Aws, Outreach, aws_client, sqs_event
 from tests.integration.email.threads import followup, notifications, sent_message
 
 pytestmark = pytest.mark.integration
@@ -84,23 +84,7 @@ class Inbox:
             batch = self.aws.receive(hide_for=30)
             assert batch, "the queued notices did not come back"
             received.extend(batch)
-        arn = self.aws.queue_arn()
-        return {
-            "Records": [
-                {
-                    "messageId": message["MessageId"],
-                    "receiptHandle": message["ReceiptHandle"],
-                    "body": message["Body"],
-                    "attributes": message.get("Attributes", {}),
-                    "messageAttributes": {},
-                    "md5OfBody": message["MD5OfBody"],
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": "us-east-1",
-                }
-                for message in received
-            ]
-        }
+        return sqs_event(self.aws, received)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ the variables and forgets the cached values before and after each test.
 
 import importlib.util
 import json
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from attendry.adapters.sqs import SqsQueue, default_sqs_client
 from attendry.agents.drafting import llm_settings
@@ -39,24 +37,6 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
 MAX_RECEIVE_COUNT = 5
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port())
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -120,6 +120,17 @@ def followup_draft(session: Session, row: FollowupSchedule) -> OutreachDraft:
     return session.scalars(select(OutreachDraft).where(OutreachDraft.task_id == row.task_id)).one()
 
 
+def drafted_when_due(
+    session: Session, row: FollowupSchedule, sweep: Sweep, run_task: RunTask
+) -> OutreachDraft:
+    """Sweep once the follow-up is due and run the task that queues: the follow-up's draft."""
+    sweep(row.due_at + timedelta(minutes=1))
+    session.expire_all()
+    assert row.task_id is not None
+    run_task(row.task_id)
+    return followup_draft(session, row)
+
+
 def test_a_sent_first_email_reaches_the_follow_up_agent_which_plans_attempt_one(
     session: Session,
     threads: Callable[..., Thread],
@@ -280,11 +291,7 @@ def _draft_and_send(
     run_task: RunTask,
     send_queued: SendQueued,
 ) -> OutreachSent:
-    sweep(row.due_at + timedelta(minutes=1))
-    session.expire_all()
-    assert row.task_id is not None
-    run_task(row.task_id)
-    draft = followup_draft(session, row)
+    draft = drafted_when_due(session, row, sweep, run_task)
     approve_draft(session, thread.user_id, draft.id)
     session.commit()
     assert send_queued() == {"batchItemFailures": []}
@@ -356,11 +363,7 @@ def test_an_approved_follow_up_is_not_sent_once_the_contact_replied(
     # Given a follow-up drafted and approved
     thread = threads()
     row = thread.schedule(session)
-    sweep(row.due_at + timedelta(minutes=1))
-    session.expire_all()
-    assert row.task_id is not None
-    run_task(row.task_id)
-    draft = followup_draft(session, row)
+    draft = drafted_when_due(session, row, sweep, run_task)
     approve_draft(session, thread.user_id, draft.id)
     session.commit()
 
@@ -389,11 +392,7 @@ def test_rejecting_a_follow_up_draft_ends_its_thread(
 ) -> None:
     thread = threads()
     row = thread.schedule(session)
-    sweep(row.due_at + timedelta(minutes=1))
-    session.expire_all()
-    assert row.task_id is not None
-    run_task(row.task_id)
-    draft = followup_draft(session, row)
+    draft = drafted_when_due(session, row, sweep, run_task)
 
     reject_draft(session, thread.user_id, draft.id, "Not this one")
     session.commit()

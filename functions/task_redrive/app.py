@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.observability import logger, metrics
-from attendry.services.tasks import redrive_queued_tasks
+from attendry.services.task_redrive import redrive_queued_tasks
 from attendry.tracing import tracer
 
 

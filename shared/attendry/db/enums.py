@@ -112,6 +112,7 @@ class FollowupReason(StrEnum):
     AGENT_PAUSED = "agent_paused"
     CANCELLED_BY_USER = "cancelled_by_user"
     MAX_FOLLOWUPS_REACHED = "max_followups_reached"
+    DRAFT_FAILED = "draft_failed"
 
 
 class MessageStatus(StrEnum):

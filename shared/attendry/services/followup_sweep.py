@@ -9,7 +9,8 @@ One run takes due rows in batches, each batch one transaction:
    a stop cancels it with its reason, a wait leaves it scheduled (moved to the rules'
    next allowed time when that is later);
 3. act: past `max_followups` the user gets the escalation; otherwise a `draft_followup`
-   task is stored (key `followup:<id>`) and the row becomes `drafted` with its task id.
+   task is stored (key `followup:<id>`, a retry's naming the failed task it follows) and
+   the row becomes `drafted` with its task id.
 
 The status change and the task are committed together, and the tasks are enqueued after
 the commit. So firing the same time twice finds nothing left to do, two sweeps at once
@@ -34,6 +35,7 @@ from attendry.services.followup_settings import SweepSettings, sweep_settings
 from attendry.services.followups import (
     Stop,
     Wait,
+    draft_task_key,
     escalate,
     followup_settings,
     review,
@@ -138,7 +140,7 @@ def _act(session: Session, row: FollowupSchedule, now: datetime) -> tuple[str, U
         agent_id=row.agent_id,
         task_type=TaskType.DRAFT_FOLLOWUP,
         task_input={"followup_id": str(row.id)},
-        idempotency_key=f"followup:{row.id}",
+        idempotency_key=draft_task_key(row),
         opportunity_id=event.id if event is not None else None,
     )
     row.status = FollowupStatus.DRAFTED

@@ -21,11 +21,11 @@ A user whose sending is paused (account safety) makes the follow-up wait, not st
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection, exists, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -40,10 +40,13 @@ from attendry.db.enums import (
     FollowupStatus,
     SuppressionReason,
     SuppressionScope,
+    TaskStatus,
+    TaskType,
 )
 from attendry.db.models import (
     Agent,
     AgentMessage,
+    AgentTask,
     Contact,
     FollowupSchedule,
     Opportunity,
@@ -106,6 +109,11 @@ class Wait:
 
     until: datetime | None
 
+
+MAX_FAILED_DRAFTS = 3
+"""Failed draft tasks of one follow-up after which the thread is escalated to the user."""
+DRAFT_RETRY_DELAY = timedelta(days=1)
+"""How long after a failed draft the follow-up is due again."""
 
 Verdict = Stop | Wait | None
 """What the stop conditions say about acting on a follow-up now; None: go ahead."""
@@ -425,11 +433,17 @@ def stop_for_rejected_draft(session: Session, draft: OutreachDraft) -> None:
         stop(row, FollowupReason.CANCELLED_BY_USER)
 
 
-def escalate(session: Session, row: FollowupSchedule, agent: Agent, original: OutreachSent) -> None:
-    """No answer after the last follow-up: the agent tells the user, as a message and a
-    notification, instead of writing again."""
+def escalate(
+    session: Session,
+    row: FollowupSchedule,
+    agent: Agent,
+    original: OutreachSent,
+    reason: FollowupReason = FollowupReason.MAX_FOLLOWUPS_REACHED,
+) -> None:
+    """The agent hands the thread to the user, as a message and a notification, instead of
+    writing again: no answer after the last follow-up, or its drafts kept failing."""
     row.status = FollowupStatus.ESCALATED
-    row.reason = FollowupReason.MAX_FOLLOWUPS_REACHED
+    row.reason = reason
     contact = session.get(Contact, row.contact_id)
     payload = {
         "followup_id": str(row.id),
@@ -439,6 +453,7 @@ def escalate(session: Session, row: FollowupSchedule, agent: Agent, original: Ou
         "recipient": original.recipient_email,
         "subject": original.subject,
         "followups_sent": row.attempt - 1,
+        "reason": reason.value,
     }
     send_agent_message(
         session,
@@ -449,6 +464,59 @@ def escalate(session: Session, row: FollowupSchedule, agent: Agent, original: Ou
         payload=payload,
     )
     notify(session, row.user_id, FOLLOWUP_ESCALATED, {**payload, "agent_id": str(agent.id)})
+
+
+def after_draft_failed(session: Session, task: AgentTask) -> None:
+    """A follow-up whose draft task failed goes back to the schedule, due again a day
+    after the failure, where the user can also cancel or move it; the third failed draft of the same
+    follow-up escalates the thread to the user instead (reason `draft_failed`).
+
+    The task runner has already retried what a retry could fix (rate limits, server
+    errors) before failing the task, so an immediate new draft would most likely fail
+    the same way; a day later the LLM is back, the budget raised, or the data fixed.
+    """
+    row = session.scalars(
+        select(FollowupSchedule)
+        .where(
+            FollowupSchedule.task_id == task.id,
+            FollowupSchedule.status == FollowupStatus.DRAFTED,
+        )
+        .with_for_update()
+    ).one_or_none()
+    if row is None:
+        return
+    failed_drafts = session.scalar(
+        select(func.count())
+        .select_from(AgentTask)
+        .where(
+            AgentTask.user_id == row.user_id,
+            AgentTask.task_type == TaskType.DRAFT_FOLLOWUP,
+            AgentTask.status == TaskStatus.FAILED,
+            AgentTask.input["followup_id"].astext == str(row.id),
+        )
+    )
+    if (failed_drafts or 0) >= MAX_FAILED_DRAFTS:
+        agent = session.get(Agent, row.agent_id)
+        original = session.get(OutreachSent, row.sent_id)
+        assert agent is not None  # the row goes with its agent and thread (ON DELETE CASCADE)
+        assert original is not None
+        escalate(session, row, agent, original, FollowupReason.DRAFT_FAILED)
+        return
+    row.status = FollowupStatus.SCHEDULED
+    # From when it was due if that is later (a sweep replayed for a future time).
+    row.due_at = max(row.due_at, datetime.now(UTC)) + DRAFT_RETRY_DELAY
+    logger.info(
+        "Follow-up draft failed; due again later",
+        extra={"followup_id": str(row.id), "task_id": str(task.id), "due_at": str(row.due_at)},
+    )
+
+
+def draft_task_key(row: FollowupSchedule) -> str:
+    """The idempotency key of the row's next draft task: one per try, so a retry after a
+    failed draft (whose task keeps its key) gets a task of its own."""
+    if row.task_id is None:
+        return f"followup:{row.id}"
+    return f"followup:{row.id}:after:{row.task_id}"
 
 
 # -------------------------------------------------------------------------------- API

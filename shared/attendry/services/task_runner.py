@@ -51,8 +51,9 @@ from attendry.db.models import AgentTask
 from attendry.errors import DomainError
 from attendry.observability import logger
 from attendry.services.batch import park_on_dead_letter_queue
+from attendry.services.task_failures import fail_task
 from attendry.services.task_settings import TaskSettings, llm_limit_settings, task_settings
-from attendry.services.tasks import CORRELATION_ID_ATTRIBUTE, fail_task
+from attendry.services.tasks import CORRELATION_ID_ATTRIBUTE
 
 HANDLERS: Mapping[TaskType, TaskHandler] = {
     TaskType.DRAFT_OUTREACH: draft_outreach,

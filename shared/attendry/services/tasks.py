@@ -2,18 +2,16 @@
 
 A task is committed before it is enqueued, so the queue never carries a task the
 database does not know. The reverse gap (committed, never enqueued: SQS down, a crash
-between the two) is closed by `redrive_queued_tasks`, which a schedule runs every few
+between the two) is closed by `services.task_redrive`, which a schedule runs every few
 minutes; a message sent twice is harmless because the worker claims a task only once.
 """
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import Connection, and_, func, or_, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -25,8 +23,7 @@ from attendry.db.owned import get_owned, list_owned, require_owned
 from attendry.db.pagination import KeysetPage
 from attendry.errors import ConflictError, InvalidInputError, NotFoundError
 from attendry.observability import logger
-from attendry.schemas.tasks import ERROR_CODE_KEY, TaskCreate
-from attendry.services.notifications import notify
+from attendry.schemas.tasks import TaskCreate
 from attendry.services.task_settings import TaskSettings, task_settings
 
 NOUN = "Task"
@@ -233,107 +230,3 @@ def list_agent_tasks(
         cursor=cursor,
         matching=((AgentTask.agent_id, agent_id), (AgentTask.status, status)),
     )
-
-
-def fail_task(session: Session, task: AgentTask, *, code: str, message: str) -> bool:
-    """Fail the task if `task.attempts` still holds it, and tell the user; False if not."""
-    failed = session.execute(
-        update(AgentTask)
-        .where(
-            AgentTask.id == task.id,
-            AgentTask.status == TaskStatus.IN_PROGRESS,
-            AgentTask.attempts == task.attempts,
-        )
-        .values(
-            status=TaskStatus.FAILED,
-            error=message,
-            output={ERROR_CODE_KEY: code},
-            completed_at=func.now(),
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if failed.rowcount == 0:  # type: ignore[attr-defined]
-        return False
-    notify(
-        session,
-        task.user_id,
-        "task.failed",
-        {
-            "task_id": str(task.id),
-            "agent_id": str(task.agent_id),
-            "task_type": task.task_type.value,
-            "error_code": code,
-            "error": message,
-        },
-    )
-    return True
-
-
-@dataclass(frozen=True)
-class Redrive:
-    """What one re-drive pass did."""
-
-    enqueued: int
-    abandoned: int
-
-
-def redrive_queued_tasks(
-    now: datetime, *, settings: TaskSettings | None = None, queue: SqsQueue | None = None
-) -> Redrive:
-    """Enqueue again the tasks no message is carrying any more; safe to run concurrently.
-
-    Two kinds: `queued` tasks untouched for the grace period (never enqueued, or their
-    message was lost), and `in_progress` tasks whose attempt died (its claim lease passed)
-    after their message was acknowledged as a duplicate or exhausted. A dead task that
-    has used all its attempts fails instead. Each pass takes a bounded batch, skipping rows
-    another pass holds, and stamps `scheduled_for` so the next pass leaves them alone for
-    the grace period.
-    """
-    settings = settings or task_settings()
-    grace = timedelta(seconds=settings.redrive_grace_s)
-    lease = timedelta(seconds=settings.claim_lease_s)
-    with session_scope() as session:
-        rows = session.execute(
-            select(AgentTask.id, AgentTask.status, AgentTask.attempts)
-            .where(
-                or_(
-                    and_(
-                        AgentTask.status == TaskStatus.QUEUED,
-                        func.coalesce(AgentTask.scheduled_for, AgentTask.updated_at) <= now - grace,
-                    ),
-                    and_(
-                        AgentTask.status == TaskStatus.IN_PROGRESS,
-                        AgentTask.started_at <= now - lease - grace,
-                    ),
-                )
-            )
-            .order_by(AgentTask.created_at)
-            .limit(settings.redrive_batch_size)
-            .with_for_update(skip_locked=True)
-        ).all()
-        exhausted = [
-            row.id
-            for row in rows
-            if row.status is TaskStatus.IN_PROGRESS and row.attempts >= settings.max_receive_count
-        ]
-        again = [row.id for row in rows if row.id not in exhausted]
-        if again:
-            session.execute(
-                update(AgentTask)
-                .where(AgentTask.id.in_(again))
-                .values(status=TaskStatus.QUEUED, scheduled_for=now)
-                .execution_options(synchronize_session=False)
-            )
-        for task in session.scalars(select(AgentTask).where(AgentTask.id.in_(exhausted))):
-            fail_task(
-                session,
-                task,
-                code="worker_lost",
-                message=f"The agent stopped responding on each of {task.attempts} attempts.",
-            )
-    if not again:
-        return Redrive(enqueued=0, abandoned=len(exhausted))
-    queue = queue or agent_tasks_queue(settings)
-    enqueued = sum(enqueue_task(task_id, queue) for task_id in again)
-    logger.info("Re-drove tasks", extra={"enqueued": enqueued, "abandoned": len(exhausted)})
-    return Redrive(enqueued=enqueued, abandoned=len(exhausted))

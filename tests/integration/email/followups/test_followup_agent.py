@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from attendry.adapters.eventbridge import default_events_client
 from attendry.adapters.sqs import SqsQueue
+from attendry.agents.base import AgentRuntime
+from attendry.agents.drafting import LlmSettings, llm_settings
+from attendry.agents.drafting.gemini import GeminiDrafter
 from attendry.db.enums import (
     DraftKind,
     DraftStatus,
@@ -34,7 +37,10 @@ from attendry.db.models import (
 from attendry.services.drafts import approve_draft, reject_draft
 from attendry.services.followup_settings import agent_bus_settings
 from attendry.services.followup_sweep import SweepResult
-from attendry.services.task_runner import Outcome, RunResult
+from attendry.services.followups import MAX_FAILED_DRAFTS
+from attendry.services.task_runner import Outcome, RunResult, TaskRunner
+from attendry.services.task_settings import LlmLimitSettings, TaskSettings
+from tests.fixtures.fake_gemini import FakeGemini
 from tests.integration.email.conftest import Aws
 from tests.integration.email.followups.conftest import Thread, queued_task_ids
 
@@ -77,6 +83,31 @@ def agent_bus(aws: Aws, agent_tasks: SqsQueue, monkeypatch: pytest.MonkeyPatch) 
     yield name
     agent_bus_settings.cache_clear()
     default_events_client.cache_clear()
+
+
+@pytest.fixture
+def run_failing_task(aws: Aws) -> Iterator[RunTask]:
+    """Run a task on its last attempt with Gemini answering 500 to every call: it fails."""
+    settings = TaskSettings()
+    with FakeGemini() as gemini:
+        unused = SqsQueue("unused", aws.sqs)
+        runner = TaskRunner(
+            settings=settings,
+            runtime=AgentRuntime(
+                drafter=GeminiDrafter(
+                    LlmSettings(
+                        GEMINI_API_KEY="test-key",
+                        GEMINI_BASE_URL=gemini.base_url,
+                        GEMINI_MAX_ATTEMPTS=1,
+                    )
+                ),
+                prices=llm_settings(),
+                limits=LlmLimitSettings(),
+            ),
+            queue=unused,
+            dead_letters=unused,
+        )
+        yield lambda task_id: runner.run(task_id, receive_count=settings.max_receive_count)
 
 
 def aws_events(aws: Aws) -> Any:
@@ -402,3 +433,75 @@ def test_rejecting_a_follow_up_draft_ends_its_thread(
         FollowupStatus.CANCELLED,
         FollowupReason.CANCELLED_BY_USER,
     )
+
+
+def test_a_follow_up_whose_draft_failed_is_due_again_a_day_later_then_drafted(
+    session: Session,
+    threads: Callable[..., Thread],
+    sweep: Sweep,
+    run_task: RunTask,
+    run_failing_task: RunTask,
+) -> None:
+    # Given a due follow-up whose draft task fails for good
+    thread = threads()
+    row = thread.schedule(session)
+    sweep(row.due_at + timedelta(minutes=1))
+    [failed] = thread.tasks(session)
+    assert run_failing_task(failed.id).outcome is Outcome.GAVE_UP
+
+    # Then the follow-up is scheduled again a day after it was due, the user told why
+    [retry] = thread.rows(session)
+    assert retry.status is FollowupStatus.SCHEDULED
+    assert retry.due_at == thread.original_sent_at + timedelta(days=3 + 1)
+    assert retry.task_id == failed.id
+    [told] = session.scalars(
+        select(Notification).where(
+            Notification.user_id == thread.user_id, Notification.kind == "task.failed"
+        )
+    ).all()
+    assert told.payload["task_id"] == str(failed.id)
+    assert told.payload["error_code"] == "llm_unavailable"
+
+    # When a later sweep finds it due and the drafter works again
+    draft = drafted_when_due(session, row, sweep, run_task)
+
+    # Then a second task of its own wrote the follow-up, which waits for approval
+    assert [task.status for task in thread.tasks(session)] == [
+        TaskStatus.FAILED,
+        TaskStatus.COMPLETED,
+    ]
+    assert draft.task_id != failed.id
+    assert draft.status is DraftStatus.PENDING_APPROVAL
+    assert thread.rows(session)[0].status is FollowupStatus.DRAFTED
+
+
+def test_a_follow_up_whose_drafts_keep_failing_is_escalated_to_the_user(
+    session: Session,
+    threads: Callable[..., Thread],
+    sweep: Sweep,
+    run_failing_task: RunTask,
+) -> None:
+    thread = threads()
+    row = thread.schedule(session)
+    first_due = row.due_at
+
+    # A week apart, so each sweep is in the contact's working hours and before the event
+    for week in range(MAX_FAILED_DRAFTS):
+        assert sweep(first_due + timedelta(weeks=week, minutes=1)).outcomes == {"drafted": 1}
+        [task] = [t for t in thread.tasks(session) if t.status is TaskStatus.QUEUED]
+        run_failing_task(task.id)
+
+    [escalated] = thread.rows(session)
+    assert (escalated.status, escalated.reason) == (
+        FollowupStatus.ESCALATED,
+        FollowupReason.DRAFT_FAILED,
+    )
+    [told] = session.scalars(
+        select(Notification).where(
+            Notification.user_id == thread.user_id, Notification.kind == "followup.escalated"
+        )
+    ).all()
+    assert told.payload["followup_id"] == str(row.id)
+    assert told.payload["reason"] == "draft_failed"
+    assert told.payload["contact_name"] == "Ada Lovelace"
+    assert len(thread.tasks(session)) == MAX_FAILED_DRAFTS

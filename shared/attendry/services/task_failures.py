@@ -1,0 +1,50 @@
+"""Failing an agent task: the row, the user's notification, and what waited on the task.
+
+Apart from `services.tasks` because a failure reaches into the follow-up schedule, whose
+module depends (through agent messages) on `services.tasks`.
+"""
+
+from sqlalchemy import func, update
+from sqlalchemy.orm import Session
+
+from attendry.db.enums import TaskStatus
+from attendry.db.models import AgentTask
+from attendry.schemas.tasks import ERROR_CODE_KEY
+from attendry.services.followups import after_draft_failed
+from attendry.services.notifications import notify
+
+
+def fail_task(session: Session, task: AgentTask, *, code: str, message: str) -> bool:
+    """Fail the task if `task.attempts` still holds it, tell the user, and give back what
+    waited on it (a follow-up waiting for its draft); False if the attempt lost the task."""
+    failed = session.execute(
+        update(AgentTask)
+        .where(
+            AgentTask.id == task.id,
+            AgentTask.status == TaskStatus.IN_PROGRESS,
+            AgentTask.attempts == task.attempts,
+        )
+        .values(
+            status=TaskStatus.FAILED,
+            error=message,
+            output={ERROR_CODE_KEY: code},
+            completed_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if failed.rowcount == 0:  # type: ignore[attr-defined]
+        return False
+    notify(
+        session,
+        task.user_id,
+        "task.failed",
+        {
+            "task_id": str(task.id),
+            "agent_id": str(task.agent_id),
+            "task_type": task.task_type.value,
+            "error_code": code,
+            "error": message,
+        },
+    )
+    after_draft_failed(session, task)
+    return True

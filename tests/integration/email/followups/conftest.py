@@ -39,6 +39,7 @@ from attendry.db.models import (
     AgentTask,
     Contact,
     FollowupSchedule,
+    Notification,
     Opportunity,
     OutreachDraft,
     OutreachSent,
@@ -103,6 +104,15 @@ class Thread:
                 select(FollowupSchedule)
                 .where(FollowupSchedule.user_id == self.user_id)
                 .order_by(FollowupSchedule.attempt)
+            )
+        )
+
+    def notifications(self, session: Session, kind: str) -> list[Notification]:
+        return list(
+            session.scalars(
+                select(Notification).where(
+                    Notification.user_id == self.user_id, Notification.kind == kind
+                )
             )
         )
 

@@ -30,7 +30,6 @@ from attendry.db.models import (
     AgentMessage,
     AgentTask,
     FollowupSchedule,
-    Notification,
     OutreachDraft,
     OutreachSent,
 )
@@ -258,11 +257,7 @@ def test_a_follow_up_is_drafted_in_the_thread_and_waits_for_approval(
     assert done.status is TaskStatus.COMPLETED
     assert done.output is not None
     assert done.output["draft_id"] == str(draft.id)
-    assert session.scalars(
-        select(Notification).where(
-            Notification.user_id == thread.user_id, Notification.kind == "draft.ready"
-        )
-    ).all()
+    assert thread.notifications(session, "draft.ready")
 
 
 def test_an_agent_that_may_send_alone_approves_its_follow_up_at_once(
@@ -454,11 +449,7 @@ def test_a_follow_up_whose_draft_failed_is_due_again_a_day_later_then_drafted(
     assert retry.status is FollowupStatus.SCHEDULED
     assert retry.due_at == thread.original_sent_at + timedelta(days=3 + 1)
     assert retry.task_id == failed.id
-    [told] = session.scalars(
-        select(Notification).where(
-            Notification.user_id == thread.user_id, Notification.kind == "task.failed"
-        )
-    ).all()
+    [told] = thread.notifications(session, "task.failed")
     assert told.payload["task_id"] == str(failed.id)
     assert told.payload["error_code"] == "llm_unavailable"
 
@@ -496,11 +487,7 @@ def test_a_follow_up_whose_drafts_keep_failing_is_escalated_to_the_user(
         FollowupStatus.ESCALATED,
         FollowupReason.DRAFT_FAILED,
     )
-    [told] = session.scalars(
-        select(Notification).where(
-            Notification.user_id == thread.user_id, Notification.kind == "followup.escalated"
-        )
-    ).all()
+    [told] = thread.notifications(session, "followup.escalated")
     assert told.payload["followup_id"] == str(row.id)
     assert told.payload["reason"] == "draft_failed"
     assert told.payload["contact_name"] == "Ada Lovelace"

@@ -25,7 +25,6 @@ from attendry.db.enums import (
 from attendry.db.models import (
     AgentMessage,
     EmailSuppression,
-    Notification,
     OutreachSent,
     UserSendingState,
 )
@@ -285,11 +284,7 @@ def test_after_the_last_attempt_the_user_gets_an_escalation(
     assert message.message_type == "followup.escalated"
     assert message.status is MessageStatus.PENDING
     assert message.payload["followups_sent"] == 2
-    [notice] = session.scalars(
-        select(Notification).where(
-            Notification.user_id == thread.user_id, Notification.kind == "followup.escalated"
-        )
-    ).all()
+    [notice] = thread.notifications(session, "followup.escalated")
     assert notice.payload["followup_id"] == str(row.id)
     assert notice.payload["contact_name"] == "Ada Lovelace"
 

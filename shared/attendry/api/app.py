@@ -22,6 +22,7 @@ from attendry.api import (
     health,
     notifications,
     opportunities,
+    planning,
     sending,
     tasks,
     unsubscribe,
@@ -58,6 +59,7 @@ for area in (
     webhooks,
     followups,
     agent_messages,
+    planning,
 ):
     app.include_router(area.router)
 

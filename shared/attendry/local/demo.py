@@ -185,6 +185,15 @@ def _walk(client: Client, stopping: threading.Event) -> None:
     _show("event", f"{event['title']}, {event['location']}, {starts:%d %B %Y}")
     _show("contact", f"{contact['name']}, {contact['title']} at {contact['company']}")
 
+    _step("What the Planning agent recommends (GET /opportunities/{id}/recommendations)")
+    plan = client.call("GET", f"/opportunities/{event['id']}/recommendations")
+    verdict = "delegate" if plan["recommended"] else "not yet"
+    _show("score", f"{plan['score']:.2f} of 1: {verdict}")
+    for reason in plan["reasons"]:
+        _show("because", reason)
+    for recommended in plan["contacts"]:
+        _show("write to", f"{recommended['name']}: {' '.join(recommended['reasons'])}")
+
     _step("Asking the agent for a first email (POST /agents/{id}/tasks)")
     task = client.call(
         "POST",

@@ -1,0 +1,422 @@
+"""The Planning agent's view of a user's events: ranked, explained, and delegated.
+
+Everything is computed on request from the rows as they are (the events, the speakers
+saved from them, what was written to whom, the suppression list), so a recommendation
+is never stale: a speaker who replied a minute ago is no longer recommended. The rules
+themselves live in `rules.planning`.
+"""
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from attendry.agents.settings import PlanningSettings, settings_for
+from attendry.db.enums import (
+    AgentStatus,
+    AgentType,
+    DraftStatus,
+    OpportunityStatus,
+    SuppressionScope,
+    TaskStatus,
+    TaskType,
+)
+from attendry.db.models import (
+    Agent,
+    AgentTask,
+    Contact,
+    EmailSuppression,
+    Opportunity,
+    OutreachDraft,
+    OutreachSent,
+)
+from attendry.db.owned import get_owned
+from attendry.errors import ConflictError, InvalidInputError, NotFoundError
+from attendry.rules.planning import (
+    STANDING_REASONS,
+    Assessment,
+    ContactFacts,
+    ContactStanding,
+    EventFacts,
+    assess,
+    contact_rank,
+    contact_reasons,
+    shared_topics,
+)
+from attendry.schemas.planning import DelegateRequest
+from attendry.schemas.tasks import DraftOutreachInput, DraftOutreachTask
+from attendry.services.after_commit import after_commit
+from attendry.services.tasks import enqueue_task, store_task
+
+LIVE_DRAFTS = (DraftStatus.PENDING_APPROVAL, DraftStatus.APPROVED, DraftStatus.SENDING)
+LIVE_TASKS = (TaskStatus.QUEUED, TaskStatus.IN_PROGRESS)
+WRITTEN_TO = frozenset(
+    {ContactStanding.CONTACTED, ContactStanding.REPLIED, ContactStanding.IN_PROGRESS}
+)
+
+
+@dataclass(frozen=True)
+class Speaker:
+    contact: Contact
+    standing: ContactStanding
+
+
+@dataclass(frozen=True)
+class Ranked:
+    opportunity: Opportunity
+    assessment: Assessment
+    reachable: int
+    recommended: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the Planning agent recommends for one event."""
+
+    opportunity: Opportunity
+    assessment: Assessment
+    recommended: bool
+    min_score: float
+    agent: Agent | None
+    agent_reason: str
+    contacts: list[tuple[Contact, tuple[str, ...]]]
+    not_recommended: list[Speaker]
+
+
+@dataclass(frozen=True)
+class Delegation:
+    opportunity: Opportunity
+    agent: Agent
+    tasks: list[AgentTask]
+    skipped: list[Speaker]
+
+
+def planning_settings(session: Session, user_id: str) -> PlanningSettings:
+    """The user's Planning agent's settings (the oldest active one), else the defaults."""
+    agent = _oldest_active(session, user_id, AgentType.PLANNING)
+    settings = settings_for(AgentType.PLANNING, agent.settings if agent else None)
+    assert isinstance(settings, PlanningSettings)
+    return settings
+
+
+def ranked_opportunities(
+    session: Session, user_id: str, now: datetime, *, limit: int, cursor: str | None
+) -> tuple[list[Ranked], str | None]:
+    """The user's events still ahead and not archived, best first; a page of them."""
+    after = _RankCursor.decode(cursor) if cursor else None
+    min_score = planning_settings(session, user_id).min_score
+    last_day = func.coalesce(Opportunity.ends_at, Opportunity.starts_at)
+    events = list(
+        session.scalars(
+            select(Opportunity).where(
+                Opportunity.user_id == user_id,
+                Opportunity.status != OpportunityStatus.ARCHIVED,
+                or_(last_day.is_(None), last_day >= now),
+            )
+        )
+    )
+    speakers = _speakers(session, user_id, [event.id for event in events])
+    ranked: list[Ranked] = []
+    for event in events:
+        saved = speakers.get(event.id, [])
+        assessment = assess(_facts(event, saved), now)
+        if not assessment.over:
+            reachable = sum(s.standing is ContactStanding.REACHABLE for s in saved)
+            ranked.append(Ranked(event, assessment, reachable, assessment.recommended(min_score)))
+    ranked.sort(key=lambda r: _RankCursor.of(r).key)
+    if after is not None:
+        ranked = [r for r in ranked if _RankCursor.of(r).key > after.key]
+    page = ranked[:limit]
+    more = len(ranked) > limit
+    return page, _RankCursor.of(page[-1]).encode() if more else None
+
+
+def plan_for(session: Session, user_id: str, opportunity_id: UUID, now: datetime) -> Plan:
+    event = get_owned(session, Opportunity, user_id, opportunity_id, noun="Opportunity")
+    speakers = _speakers(session, user_id, [event.id]).get(event.id, [])
+    assessment = assess(_facts(event, speakers), now)
+    min_score = planning_settings(session, user_id).min_score
+    agent = _oldest_active(session, user_id, AgentType.OUTREACH)
+    reachable = sorted(
+        (s.contact for s in speakers if s.standing is ContactStanding.REACHABLE),
+        key=lambda contact: contact_rank(_contact_facts(contact), event.topics),
+    )
+    return Plan(
+        opportunity=event,
+        assessment=assessment,
+        recommended=assessment.recommended(min_score),
+        min_score=min_score,
+        agent=agent,
+        agent_reason=(
+            f"{agent.name!r} is your Outreach agent: it drafts each first message for your "
+            "approval."
+            if agent is not None
+            else "You have no active Outreach agent: create or resume one to delegate."
+        ),
+        contacts=[
+            (contact, contact_reasons(_contact_facts(contact), event.topics))
+            for contact in reachable
+        ],
+        not_recommended=[s for s in speakers if s.standing is not ContactStanding.REACHABLE],
+    )
+
+
+def delegate(
+    session: Session, user_id: str, opportunity_id: UUID, request: DelegateRequest
+) -> Delegation:
+    """Store one `draft_outreach` task per chosen (else recommended) speaker who can be
+    written to, enqueued once the session commits.
+
+    The event's row is locked first, so two delegations of one event (a double click)
+    run one after the other and the second finds the first's tasks in progress.
+    """
+    event = session.scalars(
+        select(Opportunity)
+        .where(Opportunity.id == opportunity_id, Opportunity.user_id == user_id)
+        .with_for_update()
+    ).one_or_none()
+    if event is None:
+        raise NotFoundError(f"Opportunity {opportunity_id} not found")
+    agent = _delegate_agent(session, user_id, request.agent_id)
+    if request.contact_ids is None:
+        speakers = _speakers(session, user_id, [event.id]).get(event.id, [])
+    else:
+        speakers = _chosen_speakers(session, user_id, request.contact_ids)
+    chosen = [s for s in speakers if s.standing is ContactStanding.REACHABLE]
+    skipped = [s for s in speakers if s.standing is not ContactStanding.REACHABLE]
+    if not chosen:
+        raise ConflictError(
+            "No speaker of this event can be written to now; nothing was delegated.",
+            details=[
+                {"field": str(s.contact.id), "message": STANDING_REASONS[s.standing]}
+                for s in skipped
+            ]
+            or [{"message": "no speaker is saved from this event"}],
+        )
+    tasks = []
+    for speaker in sorted(
+        chosen, key=lambda s: contact_rank(_contact_facts(s.contact), event.topics)
+    ):
+        task, _ = store_task(
+            session,
+            user_id,
+            agent.id,
+            DraftOutreachTask(
+                task_type="draft_outreach",
+                input=DraftOutreachInput(
+                    contact_id=speaker.contact.id,
+                    opportunity_id=event.id,
+                    channel=request.channel,
+                    instructions=request.instructions,
+                ),
+            ),
+            idempotency_key=None,
+        )
+        tasks.append(task)
+    event.status = OpportunityStatus.DELEGATED
+    task_ids = [task.id for task in tasks]
+    after_commit(session, lambda: [enqueue_task(task_id) for task_id in task_ids])
+    return Delegation(event, agent, tasks, skipped)
+
+
+def _delegate_agent(session: Session, user_id: str, agent_id: UUID | None) -> Agent:
+    if agent_id is None:
+        agent = _oldest_active(session, user_id, AgentType.OUTREACH)
+        if agent is None:
+            raise ConflictError(
+                "You have no active Outreach agent to delegate to: create or resume one.",
+                details=[{"message": "no active outreach agent", "type": "no_outreach_agent"}],
+            )
+        return agent
+    try:
+        return get_owned(session, Agent, user_id, agent_id, noun="Agent")
+    except NotFoundError as error:
+        raise InvalidInputError(
+            error.message, details=[{"field": "body.agent_id", "message": "no such Agent"}]
+        ) from error
+
+
+def _oldest_active(session: Session, user_id: str, agent_type: AgentType) -> Agent | None:
+    return session.scalars(
+        select(Agent)
+        .where(
+            Agent.user_id == user_id,
+            Agent.agent_type == agent_type,
+            Agent.status == AgentStatus.ACTIVE,
+        )
+        .order_by(Agent.created_at, Agent.id)
+        .limit(1)
+    ).first()
+
+
+def _chosen_speakers(session: Session, user_id: str, contact_ids: Sequence[UUID]) -> list[Speaker]:
+    contacts = list(
+        session.scalars(
+            select(Contact).where(Contact.user_id == user_id, Contact.id.in_(contact_ids))
+        )
+    )
+    missing = set(contact_ids) - {contact.id for contact in contacts}
+    if missing:
+        raise InvalidInputError(
+            "Some of the chosen contacts are not yours.",
+            details=[
+                {"field": "body.contact_ids", "message": f"no such Contact {contact_id}"}
+                for contact_id in sorted(missing, key=str)
+            ],
+        )
+    return _standings(session, user_id, contacts)
+
+
+def _speakers(
+    session: Session, user_id: str, opportunity_ids: Sequence[UUID]
+) -> dict[UUID, list[Speaker]]:
+    """The speakers saved from each event, each with where it stands."""
+    if not opportunity_ids:
+        return {}
+    contacts = list(
+        session.scalars(
+            select(Contact)
+            .where(Contact.user_id == user_id, Contact.opportunity_id.in_(opportunity_ids))
+            .order_by(Contact.created_at, Contact.id)
+        )
+    )
+    by_event: dict[UUID, list[Speaker]] = {}
+    for speaker in _standings(session, user_id, contacts):
+        assert speaker.contact.opportunity_id is not None
+        by_event.setdefault(speaker.contact.opportunity_id, []).append(speaker)
+    return by_event
+
+
+def _standings(session: Session, user_id: str, contacts: Sequence[Contact]) -> list[Speaker]:
+    """Four queries for any number of contacts: suppressed addresses, sends (and replies),
+    drafts and tasks under way."""
+    ids = [contact.id for contact in contacts]
+    if not ids:
+        return []
+    addresses = {contact.email for contact in contacts if contact.email}
+    suppressed = set(
+        session.scalars(
+            select(EmailSuppression.address).where(
+                EmailSuppression.address.in_(addresses),
+                or_(
+                    EmailSuppression.scope == SuppressionScope.GLOBAL,
+                    EmailSuppression.user_id == user_id,
+                ),
+            )
+        )
+        if addresses
+        else ()
+    )
+    sent: dict[UUID | None, bool] = dict(
+        session.execute(
+            select(
+                OutreachSent.contact_id,
+                func.bool_or(OutreachSent.response_received_at.is_not(None)),
+            )
+            .where(OutreachSent.user_id == user_id, OutreachSent.contact_id.in_(ids))
+            .group_by(OutreachSent.contact_id)
+        ).all()
+    )
+    busy = set(
+        session.scalars(
+            select(OutreachDraft.contact_id).where(
+                OutreachDraft.user_id == user_id,
+                OutreachDraft.contact_id.in_(ids),
+                OutreachDraft.status.in_(LIVE_DRAFTS),
+            )
+        )
+    ) | {
+        UUID(contact_id)
+        for contact_id in session.scalars(
+            select(AgentTask.input["contact_id"].astext).where(
+                AgentTask.user_id == user_id,
+                AgentTask.task_type == TaskType.DRAFT_OUTREACH,
+                AgentTask.status.in_(LIVE_TASKS),
+                AgentTask.input["contact_id"].astext.in_([str(i) for i in ids]),
+            )
+        )
+    }
+    return [Speaker(contact, _standing(contact, suppressed, sent, busy)) for contact in contacts]
+
+
+def _standing(
+    contact: Contact, suppressed: set[str], sent: dict[UUID | None, bool], busy: set[UUID]
+) -> ContactStanding:
+    if not contact.email:
+        return ContactStanding.NO_EMAIL
+    if contact.email in suppressed:
+        return ContactStanding.SUPPRESSED
+    if sent.get(contact.id):
+        return ContactStanding.REPLIED
+    if contact.id in busy:
+        return ContactStanding.IN_PROGRESS
+    if contact.id in sent:
+        return ContactStanding.CONTACTED
+    return ContactStanding.REACHABLE
+
+
+def _facts(event: Opportunity, speakers: Sequence[Speaker]) -> EventFacts:
+    reachable = [s.contact for s in speakers if s.standing is ContactStanding.REACHABLE]
+    covered = {topic for contact in reachable for topic in contact.topics}
+    return EventFacts(
+        title=event.title,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        attendry_score=event.score,
+        topics=event.topics,
+        reachable=len(reachable),
+        contacted=sum(s.standing in WRITTEN_TO for s in speakers),
+        shared_topics=shared_topics(event.topics, sorted(covered)),
+    )
+
+
+def _contact_facts(contact: Contact) -> ContactFacts:
+    return ContactFacts(
+        name=contact.name, title=contact.title, has_bio=bool(contact.bio), topics=contact.topics
+    )
+
+
+@dataclass(frozen=True)
+class _RankCursor:
+    """A position in the ranking: best score first, then the earlier event, then the id."""
+
+    score: float
+    starts_at: str
+    id: str
+
+    @property
+    def key(self) -> tuple[float, str, str]:
+        return (-self.score, self.starts_at, self.id)
+
+    @classmethod
+    def of(cls, ranked: Ranked) -> "_RankCursor":
+        starts = ranked.opportunity.starts_at
+        # In UTC, so the strings sort as the times do; undated events after dated ones of
+        # the same score ("~" sorts after any digit).
+        return cls(
+            ranked.assessment.score,
+            starts.astimezone(UTC).isoformat() if starts else "~",
+            str(ranked.opportunity.id),
+        )
+
+    def encode(self) -> str:
+        raw = json.dumps([self.score, self.starts_at, self.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> "_RankCursor":
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            score, starts_at, row_id = json.loads(raw)
+            return cls(float(score), str(starts_at), str(UUID(row_id)))
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+            raise InvalidInputError(
+                "The cursor is not valid.",
+                details=[{"field": "query.cursor", "message": "not a cursor this API issued"}],
+            ) from error

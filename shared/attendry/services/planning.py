@@ -61,6 +61,14 @@ WRITTEN_TO = frozenset(
 )
 
 
+class NoOutreachAgentError(ConflictError):
+    code = "no_outreach_agent"
+
+
+class NothingToDelegateError(ConflictError):
+    code = "nothing_to_delegate"
+
+
 @dataclass(frozen=True)
 class Speaker:
     contact: Contact
@@ -105,11 +113,8 @@ def planning_settings(session: Session, user_id: str) -> PlanningSettings:
     return settings
 
 
-def ranked_opportunities(
-    session: Session, user_id: str, now: datetime, *, limit: int, cursor: str | None
-) -> tuple[list[Ranked], str | None]:
-    """The user's events still ahead and not archived, best first; a page of them."""
-    after = _RankCursor.decode(cursor) if cursor else None
+def rank(session: Session, user_id: str, now: datetime) -> list[Ranked]:
+    """The user's events neither over nor archived, best first."""
     min_score = planning_settings(session, user_id).min_score
     last_day = func.coalesce(Opportunity.ends_at, Opportunity.starts_at)
     events = list(
@@ -129,7 +134,15 @@ def ranked_opportunities(
         if not assessment.over:
             reachable = sum(s.standing is ContactStanding.REACHABLE for s in saved)
             ranked.append(Ranked(event, assessment, reachable, assessment.recommended(min_score)))
-    ranked.sort(key=lambda r: _RankCursor.of(r).key)
+    return sorted(ranked, key=lambda r: _RankCursor.of(r).key)
+
+
+def ranked_opportunities(
+    session: Session, user_id: str, now: datetime, *, limit: int, cursor: str | None
+) -> tuple[list[Ranked], str | None]:
+    """A page of `rank`: the cursor is the last item's place in the ranking."""
+    after = _RankCursor.decode(cursor) if cursor else None
+    ranked = rank(session, user_id, now)
     if after is not None:
         ranked = [r for r in ranked if _RankCursor.of(r).key > after.key]
     page = ranked[:limit]
@@ -168,10 +181,15 @@ def plan_for(session: Session, user_id: str, opportunity_id: UUID, now: datetime
 
 
 def delegate(
-    session: Session, user_id: str, opportunity_id: UUID, request: DelegateRequest
+    session: Session,
+    user_id: str,
+    opportunity_id: UUID,
+    request: DelegateRequest,
+    *,
+    max_tasks: int | None = None,
 ) -> Delegation:
     """Store one `draft_outreach` task per chosen (else recommended) speaker who can be
-    written to, enqueued once the session commits.
+    written to, best first and at most `max_tasks`, enqueued once the session commits.
 
     The event's row is locked first, so two delegations of one event (a double click)
     run one after the other and the second finds the first's tasks in progress.
@@ -191,7 +209,7 @@ def delegate(
     chosen = [s for s in speakers if s.standing is ContactStanding.REACHABLE]
     skipped = [s for s in speakers if s.standing is not ContactStanding.REACHABLE]
     if not chosen:
-        raise ConflictError(
+        raise NothingToDelegateError(
             "No speaker of this event can be written to now; nothing was delegated.",
             details=[
                 {"field": str(s.contact.id), "message": STANDING_REASONS[s.standing]}
@@ -199,10 +217,9 @@ def delegate(
             ]
             or [{"message": "no speaker is saved from this event"}],
         )
+    best_first = sorted(chosen, key=lambda s: contact_rank(_contact_facts(s.contact), event.topics))
     tasks = []
-    for speaker in sorted(
-        chosen, key=lambda s: contact_rank(_contact_facts(s.contact), event.topics)
-    ):
+    for speaker in best_first[:max_tasks]:
         task, _ = store_task(
             session,
             user_id,
@@ -229,9 +246,8 @@ def _delegate_agent(session: Session, user_id: str, agent_id: UUID | None) -> Ag
     if agent_id is None:
         agent = _oldest_active(session, user_id, AgentType.OUTREACH)
         if agent is None:
-            raise ConflictError(
-                "You have no active Outreach agent to delegate to: create or resume one.",
-                details=[{"message": "no active outreach agent", "type": "no_outreach_agent"}],
+            raise NoOutreachAgentError(
+                "You have no active Outreach agent to delegate to: create or resume one."
             )
         return agent
     try:

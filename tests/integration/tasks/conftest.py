@@ -188,6 +188,14 @@ def task_redrive_handler(database_url: str) -> Handler:
     )
 
 
+@pytest.fixture(scope="session")
+def planning_pass_handler(database_url: str) -> Handler:
+    module = _load("planning_pass")
+    return lambda event: module.lambda_handler(
+        event, LambdaContext(function_name="PlanningPassFunction")
+    )
+
+
 def scheduled_event(at: datetime) -> dict[str, Any]:
     return {
         "version": "0",

@@ -1,5 +1,5 @@
-"""The Planning agent through the API function: ranked events, a plan per event,
-delegation to the Outreach agent (queue on moto), and the event's activity."""
+"""The Planning agent: ranked events, a plan per event, delegation to the Outreach agent
+and an event's activity through the API function (queue on moto), and its hourly pass."""
 
 import uuid
 from collections.abc import Callable
@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from attendry.db.engine import session_scope
 from attendry.db.enums import DeliveryStatus, DraftStatus, SuppressionReason, SuppressionScope
-from attendry.db.models import EmailSuppression, OutreachDraft, OutreachSent
+from attendry.db.models import EmailSuppression, Notification, OutreachDraft, OutreachSent
 from tests.integration.api.conftest import ApiResponse
-from tests.integration.tasks.conftest import Handler, Queues
+from tests.integration.tasks.conftest import Handler, Queues, scheduled_event
 
 Call = Callable[..., ApiResponse]
 
@@ -218,7 +219,7 @@ def test_delegating_queues_a_draft_task_per_recommended_speaker_once(
     # Delegating again finds every speaker's message under way: nothing new
     again = call_api("POST", path, user=event.user_id)
     assert again.status == 409, again.body
-    assert again.json()["error"]["code"] == "conflict"
+    assert again.json()["error"]["code"] == "nothing_to_delegate"
     assert queues.drain() == []
 
 
@@ -255,7 +256,7 @@ def test_delegation_refusals(call_api: Call, event: Event, bob: str, queues: Que
     assert not_yours.json()["error"]["details"][0]["field"] == "body.contact_ids"
     assert other_users_event.status == 404
     assert no_agent.status == 409
-    assert "no active Outreach agent" in no_agent.json()["error"]["message"]
+    assert no_agent.json()["error"]["code"] == "no_outreach_agent"
     assert unknown_field.status == 422
     assert queues.drain() == []
 
@@ -305,3 +306,78 @@ def test_the_openapi_document_describes_the_planning_routes(call_api: Call) -> N
         "/opportunities/{opportunity_id}/recommendations",
         "/opportunities/{opportunity_id}/activity",
     } <= paths.keys()
+
+
+def test_the_hourly_pass_delegates_recommended_events_for_users_who_let_it(
+    call_api: Call, event: Event, queues: Queues, planning_pass_handler: Handler
+) -> None:
+    # Given a Planning agent allowed to delegate three tasks per run, and a second
+    # recommended event with two speakers of its own
+    user = event.user_id
+    post(
+        call_api,
+        user,
+        "/agents",
+        {
+            "agent_type": "planning",
+            "name": "Planner",
+            "settings": {"auto_delegate": True, "max_tasks_per_run": 3},
+        },
+    )
+    second = post(
+        call_api,
+        user,
+        "/opportunities",
+        {"title": "Stream Days", "starts_at": iso(20), "topics": ["streaming"], "score": 0.6},
+    )
+    second_speakers = [
+        contact(call_api, user, str(second["id"]), name, email=f"{name.lower()}@example.com")
+        for name in ("Cy", "Di")
+    ]
+
+    # When the schedule fires
+    planning_pass_handler(scheduled_event(datetime.now(UTC)))
+
+    # Then the best event gets both its speakers, the next one the one task left
+    tasks = call_api("GET", f"/agents/{event.agent_id}/tasks", user=user).json()["items"]
+    by_event: dict[str, list[str]] = {}
+    for task in tasks:
+        by_event.setdefault(task["opportunity_id"], []).append(task["input"]["contact_id"])
+    assert sorted(by_event[event.opportunity_id]) == sorted([event.topical, event.plain])
+    [one] = by_event[str(second["id"])]
+    assert one in second_speakers
+    assert sorted(queues.drain()) == sorted(t["id"] for t in tasks)
+    with session_scope() as session:
+        told = session.scalars(
+            select(Notification)
+            .where(Notification.user_id == user, Notification.kind == "planning.delegated")
+            .order_by(Notification.created_at)
+        ).all()
+        assert [n.payload["opportunity_id"] for n in told] == [
+            event.opportunity_id,
+            str(second["id"]),
+        ]
+        assert [n.payload["speakers_left"] for n in told] == [0, 1]
+        assert told[0].payload["reasons"][0] == "Attendry rates this event 0.80 of 1."
+
+    # And a second run leaves the delegated events to the user
+    planning_pass_handler(scheduled_event(datetime.now(UTC) + timedelta(hours=1)))
+    assert queues.drain() == []
+    statuses = {
+        call_api("GET", f"/opportunities/{o}", user=user).json()["status"]
+        for o in (event.opportunity_id, second["id"])
+    }
+    assert statuses == {"delegated"}
+
+
+def test_without_auto_delegate_the_pass_leaves_everything_to_the_user(
+    call_api: Call, event: Event, queues: Queues, planning_pass_handler: Handler
+) -> None:
+    post(call_api, event.user_id, "/agents", {"agent_type": "planning", "name": "Planner"})
+
+    planning_pass_handler(scheduled_event(datetime.now(UTC)))
+
+    assert call_api("GET", f"/agents/{event.agent_id}/tasks", user=event.user_id).json() == {
+        "items": [],
+        "next_cursor": None,
+    }

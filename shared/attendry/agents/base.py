@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import Update, func, select, update
 from sqlalchemy.orm import Session
 
 from attendry.agents.drafting import (
@@ -137,17 +137,26 @@ def load_agent(session: Session, task: AgentTask) -> tuple[Agent, AgentSettings]
     return agent, settings_for(agent.agent_type, agent.settings)
 
 
-def finish_task(session: Session, task: AgentTask, output: dict[str, Any]) -> None:
-    """Complete the task in the caller's transaction, if this attempt still holds it."""
-    completed = session.execute(
+def update_held_task(task: AgentTask) -> Update:
+    """An UPDATE of the task that changes it only while this attempt still holds it: in
+    progress, and not claimed again since (a later claim counted another attempt)."""
+    return (
         update(AgentTask)
         .where(
             AgentTask.id == task.id,
             AgentTask.status == TaskStatus.IN_PROGRESS,
             AgentTask.attempts == task.attempts,
         )
-        .values(status=TaskStatus.COMPLETED, output=output, error=None, completed_at=func.now())
         .execution_options(synchronize_session=False)
+    )
+
+
+def finish_task(session: Session, task: AgentTask, output: dict[str, Any]) -> None:
+    """Complete the task in the caller's transaction, if this attempt still holds it."""
+    completed = session.execute(
+        update_held_task(task).values(
+            status=TaskStatus.COMPLETED, output=output, error=None, completed_at=func.now()
+        )
     )
     if completed.rowcount == 0:  # type: ignore[attr-defined]
         raise LostClaim(f"task {task.id} is no longer held by attempt {task.attempts}")

@@ -16,6 +16,21 @@ from attendry.schemas.agents import AgentCreate, AgentUpdate
 NOUN = "Agent"
 
 
+def oldest_active_agent(session: Session, user_id: str, agent_type: AgentType) -> Agent | None:
+    """The user's agent of that type that acts for them: the oldest active one, so the
+    choice is stable while the user adds agents."""
+    return session.scalars(
+        select(Agent)
+        .where(
+            Agent.user_id == user_id,
+            Agent.agent_type == agent_type,
+            Agent.status == AgentStatus.ACTIVE,
+        )
+        .order_by(Agent.created_at, Agent.id)
+        .limit(1)
+    ).first()
+
+
 def _refuse_duplicate_name(session: Session, user_id: str, name: str, keep: UUID | None) -> None:
     """Names are how users tell their agents apart, so two of one user's agents never share one."""
     stmt = select(Agent.id).where(Agent.user_id == user_id, Agent.name == name)

@@ -66,6 +66,7 @@ from attendry.rules.followup_timing import (
 )
 from attendry.rules.followup_timing import check_due_at as timing_violation
 from attendry.services.agent_messages import send_agent_message
+from attendry.services.agents import oldest_active_agent
 from attendry.services.notifications import notify
 from attendry.services.send_policy import find_suppression, paused_sending
 
@@ -123,20 +124,6 @@ def followup_settings(agent: Agent) -> FollowupSettings:
     settings = settings_for(AgentType.FOLLOWUP, agent.settings)
     assert isinstance(settings, FollowupSettings)
     return settings
-
-
-def active_followup_agent(session: Session, user_id: str) -> Agent | None:
-    """The user's Follow-up agent: the oldest active one, so the choice is stable."""
-    return session.scalars(
-        select(Agent)
-        .where(
-            Agent.user_id == user_id,
-            Agent.agent_type == AgentType.FOLLOWUP,
-            Agent.status == AgentStatus.ACTIVE,
-        )
-        .order_by(Agent.created_at, Agent.id)
-        .limit(1)
-    ).first()
 
 
 def thread_event(session: Session, original: OutreachSent) -> Opportunity | None:
@@ -229,7 +216,7 @@ def after_email_sent(session: Session, draft: OutreachDraft, sent: OutreachSent)
 
 
 def _announce_initial_email(session: Session, draft: OutreachDraft, sent: OutreachSent) -> None:
-    agent = active_followup_agent(session, draft.user_id)
+    agent = oldest_active_agent(session, draft.user_id, AgentType.FOLLOWUP)
     if agent is None:
         return
     send_agent_message(

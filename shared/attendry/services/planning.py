@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from attendry.agents.settings import PlanningSettings, settings_for
 from attendry.db.enums import (
-    AgentStatus,
     AgentType,
     DraftStatus,
     OpportunityStatus,
@@ -52,6 +51,7 @@ from attendry.rules.planning import (
 from attendry.schemas.planning import DelegateRequest
 from attendry.schemas.tasks import DraftOutreachInput, DraftOutreachTask
 from attendry.services.after_commit import after_commit
+from attendry.services.agents import oldest_active_agent
 from attendry.services.tasks import enqueue_task, store_task
 
 LIVE_DRAFTS = (DraftStatus.PENDING_APPROVAL, DraftStatus.APPROVED, DraftStatus.SENDING)
@@ -107,7 +107,7 @@ class Delegation:
 
 def planning_settings(session: Session, user_id: str) -> PlanningSettings:
     """The user's Planning agent's settings (the oldest active one), else the defaults."""
-    agent = _oldest_active(session, user_id, AgentType.PLANNING)
+    agent = oldest_active_agent(session, user_id, AgentType.PLANNING)
     settings = settings_for(AgentType.PLANNING, agent.settings if agent else None)
     assert isinstance(settings, PlanningSettings)
     return settings
@@ -155,7 +155,7 @@ def plan_for(session: Session, user_id: str, opportunity_id: UUID, now: datetime
     speakers = _speakers(session, user_id, [event.id]).get(event.id, [])
     assessment = assess(_facts(event, speakers), now)
     min_score = planning_settings(session, user_id).min_score
-    agent = _oldest_active(session, user_id, AgentType.OUTREACH)
+    agent = oldest_active_agent(session, user_id, AgentType.OUTREACH)
     reachable = sorted(
         (s.contact for s in speakers if s.standing is ContactStanding.REACHABLE),
         key=lambda contact: contact_rank(_contact_facts(contact), event.topics),
@@ -244,7 +244,7 @@ def delegate(
 
 def _delegate_agent(session: Session, user_id: str, agent_id: UUID | None) -> Agent:
     if agent_id is None:
-        agent = _oldest_active(session, user_id, AgentType.OUTREACH)
+        agent = oldest_active_agent(session, user_id, AgentType.OUTREACH)
         if agent is None:
             raise NoOutreachAgentError(
                 "You have no active Outreach agent to delegate to: create or resume one."
@@ -256,19 +256,6 @@ def _delegate_agent(session: Session, user_id: str, agent_id: UUID | None) -> Ag
         raise InvalidInputError(
             error.message, details=[{"field": "body.agent_id", "message": "no such Agent"}]
         ) from error
-
-
-def _oldest_active(session: Session, user_id: str, agent_type: AgentType) -> Agent | None:
-    return session.scalars(
-        select(Agent)
-        .where(
-            Agent.user_id == user_id,
-            Agent.agent_type == agent_type,
-            Agent.status == AgentStatus.ACTIVE,
-        )
-        .order_by(Agent.created_at, Agent.id)
-        .limit(1)
-    ).first()
 
 
 def _chosen_speakers(session: Session, user_id: str, contact_ids: Sequence[UUID]) -> list[Speaker]:

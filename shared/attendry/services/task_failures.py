@@ -4,9 +4,10 @@ Apart from `services.tasks` because a failure reaches into the follow-up schedul
 module depends (through agent messages) on `services.tasks`.
 """
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlalchemy.orm import Session
 
+from attendry.agents.base import update_held_task
 from attendry.db.enums import TaskStatus
 from attendry.db.models import AgentTask
 from attendry.schemas.tasks import ERROR_CODE_KEY
@@ -18,19 +19,12 @@ def fail_task(session: Session, task: AgentTask, *, code: str, message: str) -> 
     """Fail the task if `task.attempts` still holds it, tell the user, and give back what
     waited on it (a follow-up waiting for its draft); False if the attempt lost the task."""
     failed = session.execute(
-        update(AgentTask)
-        .where(
-            AgentTask.id == task.id,
-            AgentTask.status == TaskStatus.IN_PROGRESS,
-            AgentTask.attempts == task.attempts,
-        )
-        .values(
+        update_held_task(task).values(
             status=TaskStatus.FAILED,
             error=message,
             output={ERROR_CODE_KEY: code},
             completed_at=func.now(),
         )
-        .execution_options(synchronize_session=False)
     )
     if failed.rowcount == 0:  # type: ignore[attr-defined]
         return False

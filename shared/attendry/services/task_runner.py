@@ -40,6 +40,7 @@ from attendry.agents.base import (
     llm_settings_from_environment,
     record_usage,
     run_task,
+    update_held_task,
 )
 from attendry.agents.drafting import LlmError, LlmRateLimited, drafter_from_settings
 from attendry.agents.followup import draft_followup
@@ -270,18 +271,11 @@ class TaskRunner:
 
 def _requeue(session: Session, task: AgentTask, retry_in_s: int, reason: str) -> None:
     session.execute(
-        update(AgentTask)
-        .where(
-            AgentTask.id == task.id,
-            AgentTask.status == TaskStatus.IN_PROGRESS,
-            AgentTask.attempts == task.attempts,
-        )
-        .values(
+        update_held_task(task).values(
             status=TaskStatus.QUEUED,
             scheduled_for=func.now() + timedelta(seconds=retry_in_s),
             error=f"Attempt {task.attempts} failed, retrying in {retry_in_s} s: {reason}",
         )
-        .execution_options(synchronize_session=False)
     )
 
 

@@ -49,13 +49,13 @@ def list_recommendations(
         )
         items = [
             RankedOpportunity(
-                opportunity=Opportunity.model_validate(r.opportunity),
+                opportunity=Opportunity.model_validate(row),
                 score=r.assessment.score,
                 reasons=list(r.assessment.reasons),
                 recommended=r.recommended,
                 reachable_contacts=r.reachable,
             )
-            for r in ranked
+            for r, row in ranked
         ]
     return Page[RankedOpportunity](items=items, next_cursor=next_cursor)
 

@@ -10,11 +10,11 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, String, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import PlanningSettings, settings_for
@@ -70,14 +70,44 @@ class NothingToDelegateError(ConflictError):
 
 
 @dataclass(frozen=True)
+class SavedSpeaker:
+    """The columns of a saved speaker the Planning agent reads."""
+
+    id: UUID
+    opportunity_id: UUID | None
+    name: str
+    email: str | None
+    title: str | None
+    company: str | None
+    has_bio: bool
+    topics: list[str]
+
+
+@dataclass(frozen=True)
 class Speaker:
-    contact: Contact
+    contact: SavedSpeaker
     standing: ContactStanding
 
 
 @dataclass(frozen=True)
+class EventSummary:
+    """The columns of an event its score is made of."""
+
+    id: UUID
+    title: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    score: float | None
+    topics: list[str]
+    status: OpportunityStatus
+
+
+EVENT_COLUMNS = tuple(getattr(Opportunity, name) for name in EventSummary.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
 class Ranked:
-    opportunity: Opportunity
+    opportunity: EventSummary
     assessment: Assessment
     reachable: int
     recommended: bool
@@ -93,7 +123,7 @@ class Plan:
     min_score: float
     agent: Agent | None
     agent_reason: str
-    contacts: list[tuple[Contact, tuple[str, ...]]]
+    contacts: list[tuple[SavedSpeaker, tuple[str, ...]]]
     not_recommended: list[Speaker]
 
 
@@ -117,16 +147,15 @@ def rank(session: Session, user_id: str, now: datetime) -> list[Ranked]:
     """The user's events neither over nor archived, best first."""
     min_score = planning_settings(session, user_id).min_score
     last_day = func.coalesce(Opportunity.ends_at, Opportunity.starts_at)
-    events = list(
-        session.scalars(
-            select(Opportunity).where(
-                Opportunity.user_id == user_id,
-                Opportunity.status != OpportunityStatus.ARCHIVED,
-                or_(last_day.is_(None), last_day >= now),
-            )
-        )
+    ahead = (
+        Opportunity.user_id == user_id,
+        Opportunity.status != OpportunityStatus.ARCHIVED,
+        or_(last_day.is_(None), last_day >= now),
     )
-    speakers = _speakers(session, user_id, [event.id for event in events])
+    events = [EventSummary(*row) for row in session.execute(select(*EVENT_COLUMNS).where(*ahead))]
+    speakers = _speakers(
+        session, user_id, Contact.opportunity_id.in_(select(Opportunity.id).where(*ahead))
+    )
     ranked: list[Ranked] = []
     for event in events:
         saved = speakers.get(event.id, [])
@@ -139,20 +168,28 @@ def rank(session: Session, user_id: str, now: datetime) -> list[Ranked]:
 
 def ranked_opportunities(
     session: Session, user_id: str, now: datetime, *, limit: int, cursor: str | None
-) -> tuple[list[Ranked], str | None]:
-    """A page of `rank`: the cursor is the last item's place in the ranking."""
+) -> tuple[list[tuple[Ranked, Opportunity]], str | None]:
+    """A page of `rank`, each with its event's whole row; the cursor is the last item's
+    place in the ranking."""
     after = _RankCursor.decode(cursor) if cursor else None
     ranked = rank(session, user_id, now)
     if after is not None:
         ranked = [r for r in ranked if _RankCursor.of(r).key > after.key]
     page = ranked[:limit]
-    more = len(ranked) > limit
-    return page, _RankCursor.of(page[-1]).encode() if more else None
+    rows = {
+        row.id: row
+        for row in session.scalars(
+            select(Opportunity).where(Opportunity.id.in_([r.opportunity.id for r in page]))
+        )
+    }
+    next_cursor = _RankCursor.of(page[-1]).encode() if len(ranked) > limit else None
+    return [(r, rows[r.opportunity.id]) for r in page], next_cursor
 
 
 def plan_for(session: Session, user_id: str, opportunity_id: UUID, now: datetime) -> Plan:
-    event = get_owned(session, Opportunity, user_id, opportunity_id, noun="Opportunity")
-    speakers = _speakers(session, user_id, [event.id]).get(event.id, [])
+    row = get_owned(session, Opportunity, user_id, opportunity_id, noun="Opportunity")
+    event = _summary(row)
+    speakers = _speakers(session, user_id, Contact.opportunity_id == event.id).get(event.id, [])
     assessment = assess(_facts(event, speakers), now)
     min_score = planning_settings(session, user_id).min_score
     agent = oldest_active_agent(session, user_id, AgentType.OUTREACH)
@@ -161,7 +198,7 @@ def plan_for(session: Session, user_id: str, opportunity_id: UUID, now: datetime
         key=lambda contact: contact_rank(_contact_facts(contact), event.topics),
     )
     return Plan(
-        opportunity=event,
+        opportunity=row,
         assessment=assessment,
         recommended=assessment.recommended(min_score),
         min_score=min_score,
@@ -203,7 +240,7 @@ def delegate(
         raise NotFoundError(f"Opportunity {opportunity_id} not found")
     agent = _delegate_agent(session, user_id, request.agent_id)
     if request.contact_ids is None:
-        speakers = _speakers(session, user_id, [event.id]).get(event.id, [])
+        speakers = _speakers(session, user_id, Contact.opportunity_id == event.id).get(event.id, [])
     else:
         speakers = _chosen_speakers(session, user_id, request.contact_ids)
     chosen = [s for s in speakers if s.standing is ContactStanding.REACHABLE]
@@ -259,12 +296,12 @@ def _delegate_agent(session: Session, user_id: str, agent_id: UUID | None) -> Ag
 
 
 def _chosen_speakers(session: Session, user_id: str, contact_ids: Sequence[UUID]) -> list[Speaker]:
-    contacts = list(
-        session.scalars(
-            select(Contact).where(Contact.user_id == user_id, Contact.id.in_(contact_ids))
-        )
-    )
-    missing = set(contact_ids) - {contact.id for contact in contacts}
+    speakers = [
+        speaker
+        for found in _speakers(session, user_id, Contact.id.in_(contact_ids)).values()
+        for speaker in found
+    ]
+    missing = set(contact_ids) - {speaker.contact.id for speaker in speakers}
     if missing:
         raise InvalidInputError(
             "Some of the chosen contacts are not yours.",
@@ -273,98 +310,84 @@ def _chosen_speakers(session: Session, user_id: str, contact_ids: Sequence[UUID]
                 for contact_id in sorted(missing, key=str)
             ],
         )
-    return _standings(session, user_id, contacts)
+    return speakers
 
 
 def _speakers(
-    session: Session, user_id: str, opportunity_ids: Sequence[UUID]
-) -> dict[UUID, list[Speaker]]:
-    """The speakers saved from each event, each with where it stands."""
-    if not opportunity_ids:
-        return {}
-    contacts = list(
-        session.scalars(
-            select(Contact)
-            .where(Contact.user_id == user_id, Contact.opportunity_id.in_(opportunity_ids))
-            .order_by(Contact.created_at, Contact.id)
+    session: Session, user_id: str, which: ColumnElement[bool]
+) -> dict[UUID | None, list[Speaker]]:
+    """The user's speakers `which` selects, by the event they were saved from, each with
+    where it stands: one query, the standings worked out by PostgreSQL (index lookups per
+    speaker, the live tasks read once), however many speakers."""
+    suppressed = exists().where(
+        EmailSuppression.address == Contact.email,
+        or_(
+            EmailSuppression.scope == SuppressionScope.GLOBAL,
+            EmailSuppression.user_id == user_id,
+        ),
+    )
+    sent = select(OutreachSent.id).where(
+        OutreachSent.contact_id == Contact.id, OutreachSent.user_id == user_id
+    )
+    live_draft = exists().where(
+        OutreachDraft.contact_id == Contact.id,
+        OutreachDraft.user_id == user_id,
+        OutreachDraft.status.in_(LIVE_DRAFTS),
+    )
+    live_task = cast(Contact.id, String).in_(
+        select(AgentTask.input["contact_id"].astext).where(
+            AgentTask.user_id == user_id,
+            AgentTask.task_type == TaskType.DRAFT_OUTREACH,
+            AgentTask.status.in_(LIVE_TASKS),
         )
     )
-    by_event: dict[UUID, list[Speaker]] = {}
-    for speaker in _standings(session, user_id, contacts):
-        assert speaker.contact.opportunity_id is not None
-        by_event.setdefault(speaker.contact.opportunity_id, []).append(speaker)
+    rows = session.execute(
+        select(
+            Contact.id,
+            Contact.opportunity_id,
+            Contact.name,
+            Contact.email,
+            Contact.title,
+            Contact.company,
+            func.coalesce(Contact.bio, "") != "",
+            Contact.topics,
+            suppressed,
+            sent.where(OutreachSent.response_received_at.is_not(None)).exists(),
+            sent.exists(),
+            or_(live_draft, live_task),
+        )
+        .where(Contact.user_id == user_id, which)
+        .order_by(Contact.created_at, Contact.id)
+    )
+    by_event: dict[UUID | None, list[Speaker]] = {}
+    for *columns, is_suppressed, replied, written_to, busy in rows:
+        contact = SavedSpeaker(*columns)
+        standing = _standing(contact, is_suppressed, replied, written_to, busy)
+        by_event.setdefault(contact.opportunity_id, []).append(Speaker(contact, standing))
     return by_event
 
 
-def _standings(session: Session, user_id: str, contacts: Sequence[Contact]) -> list[Speaker]:
-    """Four queries for any number of contacts: suppressed addresses, sends (and replies),
-    drafts and tasks under way."""
-    ids = [contact.id for contact in contacts]
-    if not ids:
-        return []
-    addresses = {contact.email for contact in contacts if contact.email}
-    suppressed = set(
-        session.scalars(
-            select(EmailSuppression.address).where(
-                EmailSuppression.address.in_(addresses),
-                or_(
-                    EmailSuppression.scope == SuppressionScope.GLOBAL,
-                    EmailSuppression.user_id == user_id,
-                ),
-            )
-        )
-        if addresses
-        else ()
-    )
-    sent: dict[UUID | None, bool] = dict(
-        session.execute(
-            select(
-                OutreachSent.contact_id,
-                func.bool_or(OutreachSent.response_received_at.is_not(None)),
-            )
-            .where(OutreachSent.user_id == user_id, OutreachSent.contact_id.in_(ids))
-            .group_by(OutreachSent.contact_id)
-        ).all()
-    )
-    busy = set(
-        session.scalars(
-            select(OutreachDraft.contact_id).where(
-                OutreachDraft.user_id == user_id,
-                OutreachDraft.contact_id.in_(ids),
-                OutreachDraft.status.in_(LIVE_DRAFTS),
-            )
-        )
-    ) | {
-        UUID(contact_id)
-        for contact_id in session.scalars(
-            select(AgentTask.input["contact_id"].astext).where(
-                AgentTask.user_id == user_id,
-                AgentTask.task_type == TaskType.DRAFT_OUTREACH,
-                AgentTask.status.in_(LIVE_TASKS),
-                AgentTask.input["contact_id"].astext.in_([str(i) for i in ids]),
-            )
-        )
-    }
-    return [Speaker(contact, _standing(contact, suppressed, sent, busy)) for contact in contacts]
-
-
 def _standing(
-    contact: Contact, suppressed: set[str], sent: dict[UUID | None, bool], busy: set[UUID]
+    contact: SavedSpeaker, suppressed: bool, replied: bool, written_to: bool, busy: bool
 ) -> ContactStanding:
     if not contact.email:
         return ContactStanding.NO_EMAIL
-    if contact.email in suppressed:
+    if suppressed:
         return ContactStanding.SUPPRESSED
-    if sent.get(contact.id):
+    if replied:
         return ContactStanding.REPLIED
-    if contact.id in busy:
+    if busy:
         return ContactStanding.IN_PROGRESS
-    if contact.id in sent:
+    if written_to:
         return ContactStanding.CONTACTED
     return ContactStanding.REACHABLE
 
 
-def _facts(event: Opportunity, speakers: Sequence[Speaker]) -> EventFacts:
+def _summary(row: Opportunity) -> EventSummary:
+    return EventSummary(*(getattr(row, field.name) for field in fields(EventSummary)))
+
+
+def _facts(event: EventSummary, speakers: Sequence[Speaker]) -> EventFacts:
     reachable = [s.contact for s in speakers if s.standing is ContactStanding.REACHABLE]
     covered = {topic for contact in reachable for topic in contact.topics}
     return EventFacts(
@@ -379,9 +402,9 @@ def _facts(event: Opportunity, speakers: Sequence[Speaker]) -> EventFacts:
     )
 
 
-def _contact_facts(contact: Contact) -> ContactFacts:
+def _contact_facts(contact: SavedSpeaker) -> ContactFacts:
     return ContactFacts(
-        name=contact.name, title=contact.title, has_bio=bool(contact.bio), topics=contact.topics
+        name=contact.name, title=contact.title, has_bio=contact.has_bio, topics=contact.topics
     )
 
 

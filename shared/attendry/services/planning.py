@@ -102,7 +102,7 @@ class EventSummary:
     status: OpportunityStatus
 
 
-EVENT_COLUMNS = tuple(getattr(Opportunity, name) for name in EventSummary.__dataclass_fields__)
+EVENT_COLUMNS = tuple(getattr(Opportunity, field.name) for field in fields(EventSummary))
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ class FollowupReason(StrEnum):
     CANCELLED_BY_USER = "cancelled_by_user"
     MAX_FOLLOWUPS_REACHED = "max_followups_reached"
     DRAFT_FAILED = "draft_failed"
+    SEND_FAILED = "send_failed"
 
 
 class MessageStatus(StrEnum):

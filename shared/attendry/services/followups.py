@@ -498,6 +498,24 @@ def after_draft_failed(session: Session, task: AgentTask) -> None:
     )
 
 
+def after_send_failed(session: Session, draft: OutreachDraft) -> None:
+    """A follow-up that could not be sent ends its thread's schedule: stopped when the
+    contact's side explains it (a suppressed address), else handed to the user (reason
+    `send_failed`): the user knows the thread and the address, the agent cannot fix it."""
+    row = schedule_for_draft(session, draft)
+    if row is None or row.status != FollowupStatus.DRAFTED:
+        return
+    original = session.get(OutreachSent, row.sent_id)
+    agent = session.get(Agent, row.agent_id)
+    assert original is not None  # the row goes with its thread and agent (ON DELETE CASCADE)
+    assert agent is not None
+    reason = contact_stop(session, row, original)
+    if reason is not None:
+        stop(row, reason)
+    else:
+        escalate(session, row, agent, original, FollowupReason.SEND_FAILED)
+
+
 def draft_task_key(row: FollowupSchedule) -> str:
     """The idempotency key of the row's next draft task: one per try, so a retry after a
     failed draft (whose task keeps its key) gets a task of its own."""

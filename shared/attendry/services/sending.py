@@ -71,6 +71,7 @@ from attendry.services.batch import park_on_dead_letter_queue
 from attendry.services.drafts import sender_display_name
 from attendry.services.followups import (
     after_email_sent,
+    after_send_failed,
     schedule_for_draft,
     stop_reason_at_send,
     thread_messages,
@@ -157,7 +158,8 @@ def fail_send(
     *,
     sent: OutreachSent | None = None,
 ) -> None:
-    """The draft (and its sent row, if any) failed for good; the user is told why."""
+    """The draft (and its sent row, if any) failed for good; the user is told why, and a
+    follow-up's schedule does not wait for it any more."""
     draft.status = DraftStatus.FAILED
     draft.meta = _with_failure(draft.meta, code, message)
     if sent is not None:
@@ -176,6 +178,7 @@ def fail_send(
             "message": message,
         },
     )
+    after_send_failed(session, draft)
     logger.warning(
         "Email send failed", extra={"draft_id": str(draft.id), "code": code, "reason": message}
     )

@@ -45,6 +45,7 @@ from attendry.db.models import (
     OutreachSent,
 )
 from attendry.email.message import ses_message_id_header
+from attendry.email.settings import EmailSettings
 from attendry.services.followup_settings import SweepSettings
 from attendry.services.followup_sweep import SweepResult, sweep_followups
 from attendry.services.sending import Sender, SendMessageConsumer
@@ -284,17 +285,18 @@ def run_task(runner: TaskRunner) -> Callable[[uuid.UUID], RunResult]:
 
 
 @pytest.fixture
-def send_queued(aws: Aws) -> Callable[[], dict[str, Any]]:
-    """Run the Sender (moto SES) over every EmailSend message now queued."""
+def send_queued(aws: Aws) -> Callable[..., dict[str, Any]]:
+    """Run the Sender (moto SES) over every EmailSend message now queued; `email` settings
+    with a domain SES has not verified make SES refuse."""
     settings = SendingSettings(email_send_queue_url=aws.queue_url, email_send_dlq_url=aws.dlq_url)
-    consumer = SendMessageConsumer(
-        sender=Sender(ses=SesClient(aws.sesv2), settings=settings),
-        queue=aws.queue,
-        dead_letters=aws.dead_letters,
-        settings=settings,
-    )
 
-    def send() -> dict[str, Any]:
+    def send(email: EmailSettings | None = None) -> dict[str, Any]:
+        consumer = SendMessageConsumer(
+            sender=Sender(ses=SesClient(aws.sesv2), settings=settings, email=email),
+            queue=aws.queue,
+            dead_letters=aws.dead_letters,
+            settings=settings,
+        )
         messages = aws.receive()
         processor = BatchProcessor(EventType.SQS, raise_on_entire_batch_failure=False)
         response = process_partial_response(sqs_event(aws, messages), consumer, processor, None)

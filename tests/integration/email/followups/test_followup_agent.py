@@ -23,16 +23,20 @@ from attendry.db.enums import (
     FollowupReason,
     FollowupStatus,
     MessageStatus,
+    SuppressionReason,
+    SuppressionScope,
     TaskStatus,
     TaskType,
 )
 from attendry.db.models import (
     AgentMessage,
     AgentTask,
+    EmailSuppression,
     FollowupSchedule,
     OutreachDraft,
     OutreachSent,
 )
+from attendry.email.settings import EmailSettings
 from attendry.services.drafts import approve_draft, reject_draft
 from attendry.services.followup_settings import agent_bus_settings
 from attendry.services.followup_sweep import SweepResult
@@ -48,7 +52,7 @@ pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[4]
 Sweep = Callable[..., SweepResult]
 RunTask = Callable[[uuid.UUID], RunResult]
-SendQueued = Callable[[], dict[str, Any]]
+SendQueued = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
@@ -492,3 +496,60 @@ def test_a_follow_up_whose_drafts_keep_failing_is_escalated_to_the_user(
     assert told.payload["reason"] == "draft_failed"
     assert told.payload["contact_name"] == "Ada Lovelace"
     assert len(thread.tasks(session)) == MAX_FAILED_DRAFTS
+
+
+def test_a_follow_up_ses_refuses_hands_the_thread_to_the_user(
+    session: Session,
+    aws: Aws,
+    threads: Callable[..., Thread],
+    sweep: Sweep,
+    run_task: RunTask,
+    send_queued: SendQueued,
+) -> None:
+    # Given an approved follow-up
+    thread = threads()
+    row = thread.schedule(session)
+    draft = drafted_when_due(session, row, sweep, run_task)
+    approve_draft(session, thread.user_id, draft.id)
+    session.commit()
+
+    # When SES refuses it for good (a sender domain it has not verified)
+    send_queued(EmailSettings(SENDER_DOMAIN=f"unverified-{uuid.uuid4().hex[:6]}.example"))
+
+    # Then the schedule no longer waits on it: the thread is the user's now
+    [ended] = thread.rows(session)
+    assert (ended.status, ended.reason) == (FollowupStatus.ESCALATED, FollowupReason.SEND_FAILED)
+    [told] = thread.notifications(session, "followup.escalated")
+    assert told.payload["reason"] == "send_failed"
+    assert thread.notifications(session, "email.failed")
+
+
+def test_a_follow_up_to_an_address_suppressed_since_its_approval_stops_the_thread(
+    session: Session,
+    aws: Aws,
+    threads: Callable[..., Thread],
+    sweep: Sweep,
+    run_task: RunTask,
+    send_queued: SendQueued,
+) -> None:
+    thread = threads()
+    row = thread.schedule(session)
+    draft = drafted_when_due(session, row, sweep, run_task)
+    approve_draft(session, thread.user_id, draft.id)
+    session.add(
+        EmailSuppression(
+            address=str(thread.contact.email),
+            reason=SuppressionReason.COMPLAINT,
+            scope=SuppressionScope.GLOBAL,
+        )
+    )
+    session.commit()
+
+    send_queued()
+
+    [stopped] = thread.rows(session)
+    assert (stopped.status, stopped.reason) == (
+        FollowupStatus.CANCELLED,
+        FollowupReason.COMPLAINED,
+    )
+    assert aws.outbox(str(thread.contact.email)) == []

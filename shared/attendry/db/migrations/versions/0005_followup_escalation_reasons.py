@@ -1,4 +1,5 @@
-"""A follow-up whose drafts kept failing is escalated to the user with reason `draft_failed`.
+"""A follow-up whose drafts kept failing, or that could not be sent, is escalated to the
+user with reason `draft_failed` or `send_failed`.
 
 Revision ID: 0005
 Revises: 0004
@@ -24,10 +25,15 @@ REASONS = (
 
 def upgrade() -> None:
     op.drop_constraint(op.f(CONSTRAINT), TABLE, type_="check")
-    op.create_check_constraint(op.f(CONSTRAINT), TABLE, f"reason IN ({REASONS}, 'draft_failed')")
+    op.create_check_constraint(
+        op.f(CONSTRAINT), TABLE, f"reason IN ({REASONS}, 'draft_failed', 'send_failed')"
+    )
 
 
 def downgrade() -> None:
-    op.execute(f"UPDATE {TABLE} SET reason = 'max_followups_reached' WHERE reason = 'draft_failed'")
+    op.execute(
+        f"UPDATE {TABLE} SET reason = 'max_followups_reached' "
+        "WHERE reason IN ('draft_failed', 'send_failed')"
+    )
     op.drop_constraint(op.f(CONSTRAINT), TABLE, type_="check")
     op.create_check_constraint(op.f(CONSTRAINT), TABLE, f"reason IN ({REASONS})")

@@ -18,6 +18,8 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2
 from cfnlint.decode import cfn_yaml
 from samtranslator.translator.transform import transform
 
+from attendry.db.migrate import head
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 PUBLIC_API_PATHS = {"/health", "/openapi.json", "/docs", "/webhooks/ses", "/unsubscribe/{token}"}
@@ -223,3 +225,20 @@ def test_sam_transform_accepts_the_template(
     proxy = paths["/{proxy+}"]["x-amazon-apigateway-any-method"]
     assert proxy["security"] == [{"JwtAuthorizer": []}]
     assert resources["ApiFunction"]["Properties"]["Architectures"] == ["arm64"]
+
+
+def test_the_schema_step_names_the_newest_migration(template: dict[str, Any]) -> None:
+    """A deploy that ships a migration must change DatabaseMigrations, or it would not run."""
+    properties = template["Resources"]["DatabaseMigrations"]["Properties"]
+
+    assert properties["SchemaRevision"] == head()
+
+
+def test_every_function_but_the_schema_step_waits_for_the_schema(
+    template: dict[str, Any],
+) -> None:
+    functions = resources_of_type(template, "AWS::Serverless::Function")
+
+    waiting = {name for name, f in functions.items() if f.get("DependsOn") == "DatabaseMigrations"}
+
+    assert waiting == set(functions) - {"MigrationsFunction"}

@@ -6,6 +6,7 @@ from a Lambda layer, the local runtime and the tests.
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 SCRIPT_LOCATION = "attendry.db:migrations"
 # The advisory lock env.py holds while migrating. Any fixed bigint works; this one spells
@@ -26,3 +27,10 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str) -> None:
     """Run every migration not yet applied; safe to call concurrently (env.py locks)."""
     command.upgrade(alembic_config(database_url), "head")
+
+
+def head() -> str:
+    """The newest migration's revision: the schema this code expects."""
+    revision = ScriptDirectory.from_config(alembic_config("")).get_current_head()
+    assert revision is not None  # the package always ships its migrations
+    return revision

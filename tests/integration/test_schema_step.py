@@ -7,7 +7,6 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -19,22 +18,13 @@ from sqlalchemy.pool import NullPool
 from attendry.config import database_settings
 from attendry.db.migrate import head
 from attendry.local.postgres import drop_database, ensure_database
+from tests.integration.api.conftest import LambdaContext
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "events/migrations/create.json").read_text())
-
-
-@dataclass
-class LambdaContext:
-    function_name: str = "MigrationsFunction"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:Migrations"
-    aws_request_id: str = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
+CONTEXT = LambdaContext(function_name="MigrationsFunction")
 
 
 class CloudFormation:
@@ -111,7 +101,7 @@ def tables(url: str) -> set[str]:
 def test_create_migrates_an_empty_database_and_answers_success(
     handler: Any, cloudformation: CloudFormation, empty_database: str
 ) -> None:
-    result = handler(request("Create", cloudformation.url), LambdaContext())
+    result = handler(request("Create", cloudformation.url), CONTEXT)
 
     assert result == {"migrated": True}
     assert {"ai_agents", "agent_tasks", "alembic_version"} <= tables(empty_database)
@@ -132,7 +122,7 @@ def test_a_failure_is_answered_with_its_reason_instead_of_leaving_the_stack_wait
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/nothing")
     database_settings.cache_clear()
 
-    result = handler(request("Update", cloudformation.url), LambdaContext())
+    result = handler(request("Update", cloudformation.url), CONTEXT)
     monkeypatch.undo()
     database_settings.cache_clear()
 
@@ -145,7 +135,7 @@ def test_a_failure_is_answered_with_its_reason_instead_of_leaving_the_stack_wait
 def test_delete_answers_success_and_leaves_the_database_alone(
     handler: Any, cloudformation: CloudFormation, empty_database: str
 ) -> None:
-    result = handler(request("Delete", cloudformation.url), LambdaContext())
+    result = handler(request("Delete", cloudformation.url), CONTEXT)
 
     assert result == {"migrated": True}
     assert tables(empty_database) == set()

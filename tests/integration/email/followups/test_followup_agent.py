@@ -165,6 +165,15 @@ def drafted_when_due(
     return followup_draft(session, row)
 
 
+def approved_when_due(
+    session: Session, thread: Thread, sweep: Sweep, run_task: RunTask
+) -> OutreachDraft:
+    """The thread's first follow-up, drafted when due and approved by the user (uncommitted)."""
+    draft = drafted_when_due(session, thread.schedule(session), sweep, run_task)
+    approve_draft(session, thread.user_id, draft.id)
+    return draft
+
+
 def test_a_sent_first_email_reaches_the_follow_up_agent_which_plans_attempt_one(
     session: Session,
     threads: Callable[..., Thread],
@@ -392,9 +401,7 @@ def test_an_approved_follow_up_is_not_sent_once_the_contact_replied(
 ) -> None:
     # Given a follow-up drafted and approved
     thread = threads()
-    row = thread.schedule(session)
-    draft = drafted_when_due(session, row, sweep, run_task)
-    approve_draft(session, thread.user_id, draft.id)
+    draft = approved_when_due(session, thread, sweep, run_task)
     session.commit()
 
     # When the contact replies before the Sender gets to it
@@ -508,9 +515,7 @@ def test_a_follow_up_ses_refuses_hands_the_thread_to_the_user(
 ) -> None:
     # Given an approved follow-up
     thread = threads()
-    row = thread.schedule(session)
-    draft = drafted_when_due(session, row, sweep, run_task)
-    approve_draft(session, thread.user_id, draft.id)
+    approved_when_due(session, thread, sweep, run_task)
     session.commit()
 
     # When SES refuses it for good (a sender domain it has not verified)
@@ -533,9 +538,7 @@ def test_a_follow_up_to_an_address_suppressed_since_its_approval_stops_the_threa
     send_queued: SendQueued,
 ) -> None:
     thread = threads()
-    row = thread.schedule(session)
-    draft = drafted_when_due(session, row, sweep, run_task)
-    approve_draft(session, thread.user_id, draft.id)
+    approved_when_due(session, thread, sweep, run_task)
     session.add(
         EmailSuppression(
             address=str(thread.contact.email),

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import Update, func, select, update
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ from attendry.db.engine import session_scope
 from attendry.db.enums import AgentStatus, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentTask, LlmUsage
 from attendry.errors import DomainError
+from attendry.observability import metrics
 from attendry.services.notifications import notify_once
 from attendry.services.task_settings import LlmLimitSettings, TaskSettings
 from attendry.services.usage import (
@@ -171,6 +173,7 @@ def record_usage(
     else:
         model, tokens_in, tokens_out = usage.model, usage.input_tokens, usage.output_tokens
         cost = prices.cost_usd(model, tokens_in, tokens_out)
+        count_llm_spend(usage.calls, tokens_in + tokens_out, cost)
     session.add(
         LlmUsage(
             user_id=task.user_id,
@@ -182,6 +185,14 @@ def record_usage(
             cost_usd=cost,
         )
     )
+
+
+def count_llm_spend(calls: int, tokens: int, cost: Decimal) -> None:
+    """CloudWatch metrics of what the LLM costs everyone together, for the operator's
+    alarm (template: LlmSpendAlarm); each user's own budget is enforced from `llm_usage`."""
+    metrics.add_metric(name="LlmCalls", unit=MetricUnit.Count, value=calls)
+    metrics.add_metric(name="LlmTokens", unit=MetricUnit.Count, value=tokens)
+    metrics.add_metric(name="LlmCostUsd", unit=MetricUnit.NoUnit, value=float(cost))
 
 
 def enforce_llm_limits(task: AgentTask, limits: LlmLimitSettings) -> None:

@@ -363,3 +363,35 @@ def test_an_agent_allowed_to_send_alone_gets_its_draft_approved(
     [draft] = drafts_of(task_id)
     assert draft.status.value == "approved"
     assert task(task_id).output["draft_status"] == "approved"  # type: ignore[index]
+
+
+def test_a_gemini_drafting_is_counted_in_the_llm_spend_metrics(
+    world: World,
+    gemini: FakeGemini,
+    queues: Queues,
+    agent_task_handler: Handler,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Given Gemini answers with a draft
+    gemini.script(answer(GEMINI_DRAFT))
+    task_id = queue_task(world)
+    enqueue(queues, task_id)
+    capsys.readouterr()
+
+    # When the worker drafts it
+    agent_task_handler(queues.sqs_event(queues.receive()))
+
+    # Then the invocation publishes what it cost, in CloudWatch's embedded metric format
+    published = [
+        json.loads(line)
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("{") and '"_aws"' in line
+    ]
+    [emf] = [p for p in published if "LlmCostUsd" in p]
+    [directive] = emf["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Attendry"
+    [usage] = usage_rows(task_id)
+    # Powertools writes each metric's values as a list.
+    assert emf["LlmCalls"] == [1.0]
+    assert emf["LlmTokens"] == [float(usage.input_tokens + usage.output_tokens)]
+    assert emf["LlmCostUsd"] == [pytest.approx(float(usage.cost_usd))]

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from attendry.schemas.ses_events import ON_ACCOUNT_SUPPRESSION_LIST, BounceType
+from attendry.rules.suppression import ON_ACCOUNT_SUPPRESSION_LIST, BounceType
 
 SES_REVIEW_BOUNCE_RATE = 0.05
 SES_REVIEW_COMPLAINT_RATE = 0.001

@@ -16,10 +16,21 @@ ISP saying the message was *not* spam (https://www.iana.org/assignments/marf-par
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from attendry.schemas.ses_events import BounceType
+from enum import StrEnum
 
 NOT_SPAM_FEEDBACK = "not-spam"
+
+
+class BounceType(StrEnum):
+    """`bounce.bounceType`: only `Permanent` means the address will never accept mail."""
+
+    PERMANENT = "Permanent"
+    TRANSIENT = "Transient"
+    UNDETERMINED = "Undetermined"
+
+
+ON_ACCOUNT_SUPPRESSION_LIST = "OnAccountSuppressionList"
+"""Bounce and complaint subtype: SES did not try the address, it is on the account's list."""
 
 
 @dataclass(frozen=True)

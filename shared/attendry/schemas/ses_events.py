@@ -35,17 +35,6 @@ class SesEventType(StrEnum):
     SUBSCRIPTION = "Subscription"
 
 
-class BounceType(StrEnum):
-    """`bounce.bounceType`: only `Permanent` means the address will never accept mail."""
-
-    PERMANENT = "Permanent"
-    TRANSIENT = "Transient"
-    UNDETERMINED = "Undetermined"
-
-
-ON_ACCOUNT_SUPPRESSION_LIST = "OnAccountSuppressionList"
-"""Bounce and complaint subtype: SES did not try the address, it is on the account's list."""
-
 SENT_ID_TAG = "sent_id"
 
 

@@ -20,12 +20,13 @@ from attendry.db.enums import SuppressionReason, SuppressionScope
 from attendry.db.models import EmailBounce, EmailSuppression
 from attendry.observability import logger
 from attendry.rules.suppression import (
+    BounceType,
     TransientBouncePolicy,
     complaint_suppresses,
     is_hard_bounce,
     too_many_soft_bounces,
 )
-from attendry.schemas.ses_events import BounceType, SesBounce, SesComplaint
+from attendry.schemas.ses_events import SesBounce, SesComplaint
 
 
 def normalized(address: str) -> str:

@@ -98,8 +98,9 @@ def get_recommendation(opportunity_id: UUID) -> OpportunityRecommendation:
     summary="Delegate an event: outreach tasks for the chosen (or recommended) speakers",
     description="Answers 202 with one queued `draft_outreach` task per speaker who can be "
     "written to; the others are listed in `skipped` with the reason. Without `contact_ids`, "
-    "the recommended speakers. 409 when no one can be written to, or without an active "
-    "Outreach agent.",
+    "the recommended speakers. 409 when the event is over (`event_over`), when no one can "
+    "be written to (`nothing_to_delegate`), or without an active Outreach agent "
+    "(`no_outreach_agent`).",
     tags=TAGS,
     responses={
         202: {

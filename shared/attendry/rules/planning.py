@@ -58,9 +58,9 @@ class Assessment:
 
 
 def assess(facts: EventFacts, now: datetime) -> Assessment:
-    ended = _ended(facts, now)
-    if ended is not None:
-        return Assessment(0.0, (ended,), actionable=False, over=True)
+    over = ended(facts.title, facts.starts_at, facts.ends_at, now)
+    if over is not None:
+        return Assessment(0.0, (over,), actionable=False, over=True)
     intelligence, intelligence_reason = _intelligence(facts.attendry_score)
     timing, timing_reason = _timing(facts.starts_at, now)
     audience, audience_reasons = _audience(facts)
@@ -72,10 +72,13 @@ def assess(facts: EventFacts, now: datetime) -> Assessment:
     )
 
 
-def _ended(facts: EventFacts, now: datetime) -> str | None:
-    last_day = facts.ends_at or facts.starts_at
+def ended(
+    title: str, starts_at: datetime | None, ends_at: datetime | None, now: datetime
+) -> str | None:
+    """Why the event is over, in words; None while it is not (or has no date)."""
+    last_day = ends_at or starts_at
     if last_day is not None and last_day < now:
-        return f"{facts.title} is over (it ended {last_day.date().isoformat()})."
+        return f"{title} is over (it ended {last_day.date().isoformat()})."
     return None
 
 

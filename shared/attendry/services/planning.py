@@ -46,6 +46,7 @@ from attendry.rules.planning import (
     assess,
     contact_rank,
     contact_reasons,
+    ended,
     shared_topics,
 )
 from attendry.schemas.planning import DelegateRequest
@@ -67,6 +68,10 @@ class NoOutreachAgentError(ConflictError):
 
 class NothingToDelegateError(ConflictError):
     code = "nothing_to_delegate"
+
+
+class EventOverError(ConflictError):
+    code = "event_over"
 
 
 @dataclass(frozen=True)
@@ -238,6 +243,9 @@ def delegate(
     ).one_or_none()
     if event is None:
         raise NotFoundError(f"Opportunity {opportunity_id} not found")
+    over = ended(event.title, event.starts_at, event.ends_at, datetime.now(UTC))
+    if over is not None:
+        raise EventOverError(f"{over} Nothing was delegated.")
     agent = _delegate_agent(session, user_id, request.agent_id)
     if request.contact_ids is None:
         speakers = _speakers(session, user_id, Contact.opportunity_id == event.id).get(event.id, [])

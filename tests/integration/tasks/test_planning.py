@@ -251,6 +251,9 @@ def test_delegation_refusals(call_api: Call, event: Event, bob: str, queues: Que
     other_users_event = call_api("POST", path, user=bob)
     no_agent = call_api("POST", f"/opportunities/{bobs_event['id']}/delegate", user=bob)
     unknown_field = call_api("POST", path, user=event.user_id, body={"contacts": []})
+    past = post(call_api, event.user_id, "/opportunities", {"title": "Gone", "starts_at": iso(-3)})
+    contact(call_api, event.user_id, str(past["id"]), "Late", email="late@example.com")
+    over = call_api("POST", f"/opportunities/{past['id']}/delegate", user=event.user_id)
 
     assert not_yours.status == 422, not_yours.body
     assert not_yours.json()["error"]["details"][0]["field"] == "body.contact_ids"
@@ -258,6 +261,9 @@ def test_delegation_refusals(call_api: Call, event: Event, bob: str, queues: Que
     assert no_agent.status == 409
     assert no_agent.json()["error"]["code"] == "no_outreach_agent"
     assert unknown_field.status == 422
+    assert over.status == 409, over.body
+    assert over.json()["error"]["code"] == "event_over"
+    assert over.json()["error"]["message"].startswith("Gone is over (it ended")
     assert queues.drain() == []
 
 

@@ -2,7 +2,6 @@
 database and answers CloudFormation (a capturing HTTP server stands in for the pre-signed
 S3 URL), failure included, and never touches the database on Delete."""
 
-import importlib.util
 import json
 import threading
 import uuid
@@ -18,6 +17,7 @@ from sqlalchemy.pool import NullPool
 from attendry.config import database_settings
 from attendry.db.migrate import head
 from attendry.local.postgres import drop_database, ensure_database
+from tests.fixtures.functions import lambda_handler_of
 from tests.integration.api.conftest import LambdaContext
 
 pytestmark = pytest.mark.integration
@@ -76,14 +76,7 @@ def empty_database(database_server_url: str, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.fixture(scope="module")
 def handler() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "migrations_app", ROOT / "functions/migrations/app.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler
+    return lambda_handler_of("migrations")
 
 
 def request(kind: str, response_url: str) -> dict[str, Any]:

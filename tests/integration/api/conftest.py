@@ -1,18 +1,16 @@
 """Call the API function as API Gateway does: a v2 payload event in, a response dict out."""
 
 import base64
-import importlib.util
 import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.fixtures.functions import lambda_handler_of
 
 
 @dataclass
@@ -37,12 +35,7 @@ class ApiResponse:
 
 
 def _load_handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location("api_app", ROOT / "functions/api/app.py")
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler  # type: ignore[no-any-return]
+    return lambda_handler_of("api")
 
 
 def http_event(

@@ -1,12 +1,10 @@
 """Replies through the InboundMail function: matched, stored, counted once, follow-ups stopped."""
 
-import importlib.util
 import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +27,7 @@ from attendry.services.inbound_mail import InboundMailConsumer, default_consumer
 from attendry.services.inbound_settings import InboundSettings, inbound_settings
 from attendry.services.replies import REPLY_RECEIVED
 from attendry.services.unsubscribe import CONTACT_UNSUBSCRIBED
+from tests.fixtures.functions import lambda_handler_of
 from tests.fixtures.ses_inbound import (
     KEY_PREFIX,
     receipt_notice,
@@ -42,7 +41,6 @@ from tests.integration.email.threads import followup, notifications, sent_messag
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[3]
 CallApi = Callable[..., ApiResponse]
 CONTACT = "jonas@fjord.example"
 
@@ -105,14 +103,7 @@ def inbox(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
 
 @pytest.fixture(scope="module")
 def handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location(
-        "inbound_mail_app", ROOT / "functions/inbound_mail/app.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler  # type: ignore[no-any-return]
+    return lambda_handler_of("inbound_mail")
 
 
 def consumer(inbox: Inbox) -> InboundMailConsumer:

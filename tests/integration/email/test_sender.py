@@ -1,13 +1,11 @@
 """The Sender: one email per approved draft, whatever SQS redelivers and wherever it crashes."""
 
-import importlib.util
 import json
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,12 +40,12 @@ from attendry.email.settings import EmailSettings
 from attendry.services.drafts import approve_draft, redrive_approved_drafts
 from attendry.services.sending import Sender, SendMessageConsumer, record_ses_acceptance
 from attendry.services.sending_settings import SendingSettings
+from tests.fixtures.functions import load_function
 from tests.integration.api.conftest import LambdaContext
 from tests.integration.email.conftest import REGION, Aws, Outreach, aws_client, sqs_event
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[3]
 GRACE_S = 900
 
 
@@ -640,13 +638,7 @@ def test_the_function_handler_sends_through_the_environment_it_is_given(
     aws: Aws, outreach: Outreach, session: Session
 ) -> None:
     # Given the deployed wiring: queue URLs and AWS endpoint from the environment only
-    spec = importlib.util.spec_from_file_location(
-        "email_sender_app", ROOT / "functions/email_sender/app.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_function("email_sender")
     draft = approved(aws, outreach, session)
     aws.queue.send_text("{}")
     messages = aws.receive()

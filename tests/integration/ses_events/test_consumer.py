@@ -1,10 +1,8 @@
 """The SES-events function: SQS records in, partial batch failures out, poison parked."""
 
-import importlib.util
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -30,13 +28,13 @@ from attendry.services.ses_events import (
     SesEventsUnavailableError,
     default_consumer,
 )
+from tests.fixtures.functions import lambda_handler_of
 from tests.fixtures.ses import load, sns_envelope
 from tests.integration.api.conftest import LambdaContext
 from tests.integration.ses_events.conftest import MakeSent
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:SesEventsQueue"
 TERMINATE_OTHER_SESSIONS = text(
@@ -77,14 +75,7 @@ def dlq_url(sqs: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> It
 
 @pytest.fixture(scope="module")
 def handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    spec = importlib.util.spec_from_file_location(
-        "ses_events_app", ROOT / "functions/ses_events/app.py"
-    )
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler  # type: ignore[no-any-return]
+    return lambda_handler_of("ses_events")
 
 
 def record(body: str, message_id: str | None = None) -> dict[str, Any]:

@@ -6,14 +6,11 @@ settings from the environment through cached factories; the `worker_env` fixture
 the variables and forgets the cached values before and after each test.
 """
 
-import importlib.util
 import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -28,13 +25,13 @@ from attendry.observability import logger
 from attendry.services.task_runner import default_runner
 from attendry.services.task_settings import llm_limit_settings, task_settings
 from attendry.services.tasks import enqueue_task
+from tests.fixtures.functions import load_function
 from tests.integration.api.conftest import alice, api_handler, bob, call_api  # noqa: F401
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-ROOT = Path(__file__).resolve().parents[3]
 REGION = "us-east-1"
 MAX_RECEIVE_COUNT = 5
 
@@ -150,16 +147,6 @@ def worker_env(
     forget_cached_settings()
 
 
-def _load(function: str) -> ModuleType:
-    path = ROOT / "functions" / function / "app.py"
-    spec = importlib.util.spec_from_file_location(f"{function}_app", path)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @dataclass
 class LambdaContext:
     function_name: str = "AgentTaskFunction"
@@ -176,13 +163,13 @@ Handler = Callable[[dict[str, Any]], Any]
 
 @pytest.fixture(scope="session")
 def agent_task_handler(database_url: str) -> Handler:
-    module = _load("agent_tasks")
+    module = load_function("agent_tasks")
     return lambda event: module.lambda_handler(event, LambdaContext())
 
 
 @pytest.fixture(scope="session")
 def task_redrive_handler(database_url: str) -> Handler:
-    module = _load("task_redrive")
+    module = load_function("task_redrive")
     return lambda event: module.lambda_handler(
         event, LambdaContext(function_name="TaskRedriveFunction")
     )
@@ -190,7 +177,7 @@ def task_redrive_handler(database_url: str) -> Handler:
 
 @pytest.fixture(scope="session")
 def planning_pass_handler(database_url: str) -> Handler:
-    module = _load("planning_pass")
+    module = load_function("planning_pass")
     return lambda event: module.lambda_handler(
         event, LambdaContext(function_name="PlanningPassFunction")
     )

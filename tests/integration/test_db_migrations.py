@@ -2,8 +2,6 @@
 
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 from alembic import command
@@ -15,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from attendry.db.migrate import MIGRATION_LOCK_KEY, alembic_config, upgrade
 from attendry.db.models import Base
-from attendry.local.postgres import drop_database, ensure_database
+from tests.integration.conftest import table_names
 
 pytestmark = pytest.mark.integration
 
@@ -26,22 +24,6 @@ WAITING_FOR_LOCK = text(
     " AND classid = :high AND objid = :low"
     " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 )
-
-
-@pytest.fixture
-def empty_database_url(database_server_url: str) -> Iterator[str]:
-    name = f"attendry_mig_{uuid.uuid4().hex[:8]}"
-    url = ensure_database(database_server_url, name)
-    yield url
-    drop_database(database_server_url, name)
-
-
-def _tables(url: str) -> set[str]:
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
 
 
 def _current_revision(url: str) -> str | None:
@@ -60,7 +42,7 @@ def _head(url: str) -> str | None:
 def test_upgrade_from_empty_creates_every_table(empty_database_url: str) -> None:
     upgrade(empty_database_url)
 
-    assert _tables(empty_database_url) == MODEL_TABLES | {"alembic_version"}
+    assert table_names(empty_database_url) == MODEL_TABLES | {"alembic_version"}
     assert _current_revision(empty_database_url) == _head(empty_database_url)
 
 
@@ -68,11 +50,11 @@ def test_downgrade_to_base_then_upgrade_again(empty_database_url: str) -> None:
     upgrade(empty_database_url)
 
     command.downgrade(alembic_config(empty_database_url), "base")
-    assert _tables(empty_database_url) == {"alembic_version"}
+    assert table_names(empty_database_url) == {"alembic_version"}
     assert _current_revision(empty_database_url) is None
 
     upgrade(empty_database_url)
-    assert _tables(empty_database_url) == MODEL_TABLES | {"alembic_version"}
+    assert table_names(empty_database_url) == MODEL_TABLES | {"alembic_version"}
 
 
 def test_upgrade_twice_is_a_no_op(empty_database_url: str) -> None:
@@ -114,7 +96,7 @@ def test_a_second_upgrade_waits_for_the_first(empty_database_url: str) -> None:
         while not _waiting_for_migration_lock(empty_database_url):
             assert time.monotonic() < deadline, "the upgrade never queued for the lock"
             time.sleep(0.02)
-        assert _tables(empty_database_url) == set()
+        assert table_names(empty_database_url) == set()
 
         first_runner.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
         second_runner.join(timeout=60)

@@ -4,21 +4,18 @@ S3 URL), failure included, and never touches the database on Delete."""
 
 import json
 import threading
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect
-from sqlalchemy.pool import NullPool
 
 from attendry.config import database_settings
 from attendry.db.migrate import head
-from attendry.local.postgres import drop_database, ensure_database
 from tests.fixtures.functions import lambda_handler_of
 from tests.integration.api.conftest import LambdaContext
+from tests.integration.conftest import table_names
 
 pytestmark = pytest.mark.integration
 
@@ -62,16 +59,13 @@ def cloudformation() -> Iterator[CloudFormation]:
 
 
 @pytest.fixture
-def empty_database(database_server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def empty_database(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A database with nothing in it, as DATABASE_URL of the function."""
-    name = f"attendry_cfn_{uuid.uuid4().hex[:8]}"
-    url = ensure_database(database_server_url, name)
-    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DATABASE_URL", empty_database_url)
     database_settings.cache_clear()
-    yield url
+    yield empty_database_url
     monkeypatch.undo()
     database_settings.cache_clear()
-    drop_database(database_server_url, name)
 
 
 @pytest.fixture(scope="module")
@@ -83,21 +77,13 @@ def request(kind: str, response_url: str) -> dict[str, Any]:
     return {**SAMPLE, "RequestType": kind, "ResponseURL": response_url}
 
 
-def tables(url: str) -> set[str]:
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        return set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
 def test_create_migrates_an_empty_database_and_answers_success(
     handler: Any, cloudformation: CloudFormation, empty_database: str
 ) -> None:
     result = handler(request("Create", cloudformation.url), CONTEXT)
 
     assert result == {"migrated": True}
-    assert {"ai_agents", "agent_tasks", "alembic_version"} <= tables(empty_database)
+    assert {"ai_agents", "agent_tasks", "alembic_version"} <= table_names(empty_database)
     [answer] = cloudformation.answers
     assert answer["Status"] == "SUCCESS"
     assert answer["Data"] == {"Revision": head()}
@@ -131,5 +117,5 @@ def test_delete_answers_success_and_leaves_the_database_alone(
     result = handler(request("Delete", cloudformation.url), CONTEXT)
 
     assert result == {"migrated": True}
-    assert tables(empty_database) == set()
+    assert table_names(empty_database) == set()
     assert cloudformation.answers[0]["Status"] == "SUCCESS"

@@ -162,12 +162,10 @@ def rank(session: Session, user_id: str, now: datetime) -> list[Ranked]:
         session, user_id, Contact.opportunity_id.in_(select(Opportunity.id).where(*ahead))
     )
     ranked: list[Ranked] = []
-    for event in events:
-        saved = speakers.get(event.id, [])
-        assessment = assess(_facts(event, saved), now)
-        if not assessment.over:
-            reachable = sum(s.standing is ContactStanding.REACHABLE for s in saved)
-            ranked.append(Ranked(event, assessment, reachable, assessment.recommended(min_score)))
+    for event in events:  # none is over: `ahead` left those out
+        facts = _facts(event, speakers.get(event.id, []))
+        assessment = assess(facts, now)
+        ranked.append(Ranked(event, assessment, facts.reachable, assessment.recommended(min_score)))
     return sorted(ranked, key=lambda r: _RankCursor.of(r).key)
 
 
@@ -194,7 +192,7 @@ def ranked_opportunities(
 def plan_for(session: Session, user_id: str, opportunity_id: UUID, now: datetime) -> Plan:
     row = get_owned(session, Opportunity, user_id, opportunity_id, noun="Opportunity")
     event = _summary(row)
-    speakers = _speakers(session, user_id, Contact.opportunity_id == event.id).get(event.id, [])
+    speakers = _speakers_of(session, user_id, event.id)
     assessment = assess(_facts(event, speakers), now)
     min_score = planning_settings(session, user_id).min_score
     agent = oldest_active_agent(session, user_id, AgentType.OUTREACH)
@@ -248,7 +246,7 @@ def delegate(
         raise EventOverError(f"{over} Nothing was delegated.")
     agent = _delegate_agent(session, user_id, request.agent_id)
     if request.contact_ids is None:
-        speakers = _speakers(session, user_id, Contact.opportunity_id == event.id).get(event.id, [])
+        speakers = _speakers_of(session, user_id, event.id)
     else:
         speakers = _chosen_speakers(session, user_id, request.contact_ids)
     chosen = [s for s in speakers if s.standing is ContactStanding.REACHABLE]
@@ -319,6 +317,11 @@ def _chosen_speakers(session: Session, user_id: str, contact_ids: Sequence[UUID]
             ],
         )
     return speakers
+
+
+def _speakers_of(session: Session, user_id: str, event_id: UUID) -> list[Speaker]:
+    """The speakers saved from one event."""
+    return _speakers(session, user_id, Contact.opportunity_id == event_id).get(event_id, [])
 
 
 def _speakers(

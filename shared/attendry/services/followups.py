@@ -455,8 +455,8 @@ def escalate(
 
 def after_draft_failed(session: Session, task: AgentTask) -> None:
     """A follow-up whose draft task failed goes back to the schedule, due again a day
-    after the failure, where the user can also cancel or move it; the third failed draft of the same
-    follow-up escalates the thread to the user instead (reason `draft_failed`).
+    after the failure, where the user can also cancel or move it; the third failed draft
+    of the same follow-up escalates the thread to the user instead (`draft_failed`).
 
     The task runner has already retried what a retry could fix (rate limits, server
     errors) before failing the task, so an immediate new draft would most likely fail
@@ -483,11 +483,7 @@ def after_draft_failed(session: Session, task: AgentTask) -> None:
         )
     )
     if (failed_drafts or 0) >= MAX_FAILED_DRAFTS:
-        agent = session.get(Agent, row.agent_id)
-        original = session.get(OutreachSent, row.sent_id)
-        assert agent is not None  # the row goes with its agent and thread (ON DELETE CASCADE)
-        assert original is not None
-        escalate(session, row, agent, original, FollowupReason.DRAFT_FAILED)
+        escalate(session, row, *_agent_and_thread(session, row), FollowupReason.DRAFT_FAILED)
         return
     row.status = FollowupStatus.SCHEDULED
     # From when it was due if that is later (a sweep replayed for a future time).
@@ -505,15 +501,21 @@ def after_send_failed(session: Session, draft: OutreachDraft) -> None:
     row = schedule_for_draft(session, draft)
     if row is None or row.status != FollowupStatus.DRAFTED:
         return
-    original = session.get(OutreachSent, row.sent_id)
-    agent = session.get(Agent, row.agent_id)
-    assert original is not None  # the row goes with its thread and agent (ON DELETE CASCADE)
-    assert agent is not None
+    agent, original = _agent_and_thread(session, row)
     reason = contact_stop(session, row, original)
     if reason is not None:
         stop(row, reason)
     else:
         escalate(session, row, agent, original, FollowupReason.SEND_FAILED)
+
+
+def _agent_and_thread(session: Session, row: FollowupSchedule) -> tuple[Agent, OutreachSent]:
+    """The row's agent and the first email of its thread."""
+    agent = session.get(Agent, row.agent_id)
+    original = session.get(OutreachSent, row.sent_id)
+    assert agent is not None  # the row goes with its agent and thread (ON DELETE CASCADE)
+    assert original is not None
+    return agent, original
 
 
 def draft_task_key(row: FollowupSchedule) -> str:

@@ -114,7 +114,11 @@ def delegate(
 ) -> tuple[DelegationResult, int]:
     with session_scope() as session:
         done = planning.delegate(
-            session, current_user_id(router), opportunity_id, body or DelegateRequest()
+            session,
+            current_user_id(router),
+            opportunity_id,
+            body or DelegateRequest(),
+            datetime.now(UTC),
         )
         result = DelegationResult(
             opportunity_id=done.opportunity.id,

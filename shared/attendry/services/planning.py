@@ -225,6 +225,7 @@ def delegate(
     user_id: str,
     opportunity_id: UUID,
     request: DelegateRequest,
+    now: datetime,
     *,
     max_tasks: int | None = None,
 ) -> Delegation:
@@ -241,7 +242,7 @@ def delegate(
     ).one_or_none()
     if event is None:
         raise NotFoundError(f"Opportunity {opportunity_id} not found")
-    over = ended(event.title, event.starts_at, event.ends_at, datetime.now(UTC))
+    over = ended(event.title, event.starts_at, event.ends_at, now)
     if over is not None:
         raise EventOverError(f"{over} Nothing was delegated.")
     agent = _delegate_agent(session, user_id, request.agent_id)

@@ -97,6 +97,7 @@ def _delegate_for(session: Session, agent: Agent, now: datetime) -> tuple[int, i
                     agent.user_id,
                     ranked.opportunity.id,
                     DelegateRequest(),
+                    now,
                     max_tasks=budget,
                 )
         except NoOutreachAgentError:

@@ -8,9 +8,10 @@ From inside the VPC the URL is reached through the S3 gateway endpoint (no NAT n
 import json
 import urllib.request
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+ANSWER_TIMEOUT_S = 10.0
 
 
 class RequestType(StrEnum):
@@ -29,8 +30,6 @@ class CustomResourceRequest(BaseModel):
     stack_id: str = Field(alias="StackId")
     request_id: str = Field(alias="RequestId")
     logical_resource_id: str = Field(alias="LogicalResourceId")
-    physical_resource_id: str | None = Field(default=None, alias="PhysicalResourceId")
-    properties: dict[str, Any] = Field(default_factory=dict, alias="ResourceProperties")
 
 
 def answer(
@@ -40,7 +39,6 @@ def answer(
     physical_resource_id: str,
     reason: str = "",
     data: dict[str, str] | None = None,
-    timeout_s: float = 10.0,
 ) -> None:
     body = json.dumps(
         {
@@ -61,5 +59,5 @@ def answer(
         # The URL is signed for an empty content type.
         headers={"Content-Type": "", "Content-Length": str(len(body))},
     )
-    with urllib.request.urlopen(put, timeout=timeout_s) as response:  # noqa: S310
+    with urllib.request.urlopen(put, timeout=ANSWER_TIMEOUT_S) as response:  # noqa: S310
         response.read()

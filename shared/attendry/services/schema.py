@@ -19,10 +19,11 @@ PHYSICAL_ID = "attendry-database-schema"
 def apply_schema_request(request: CustomResourceRequest) -> bool:
     """Migrate on Create and Update, nothing on Delete; answer CloudFormation either way
     (a failure fails the deploy, which rolls back, with the error as its reason)."""
+    revision = migrate.head()
     try:
         if request.request_type is not RequestType.DELETE:
             migrate.upgrade(database_url().render_as_string(hide_password=False))
-            logger.info("Database schema at head", extra={"revision": migrate.head()})
+            logger.info("Database schema at head", extra={"revision": revision})
     except Exception as error:
         logger.exception("Migrating the database failed")
         answer(
@@ -36,6 +37,6 @@ def apply_schema_request(request: CustomResourceRequest) -> bool:
         request,
         success=True,
         physical_resource_id=PHYSICAL_ID,
-        data={"Revision": migrate.head()},
+        data={"Revision": revision},
     )
     return True

@@ -124,12 +124,15 @@ class Plan:
 
     opportunity: Opportunity
     assessment: Assessment
-    recommended: bool
     min_score: float
     agent: Agent | None
     agent_reason: str
     contacts: list[tuple[SavedSpeaker, tuple[str, ...]]]
     not_recommended: list[Speaker]
+
+    @property
+    def recommended(self) -> bool:
+        return self.assessment.recommended(self.min_score)
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,6 @@ def plan_for(session: Session, user_id: str, opportunity_id: UUID, now: datetime
     return Plan(
         opportunity=row,
         assessment=assessment,
-        recommended=assessment.recommended(min_score),
         min_score=min_score,
         agent=agent,
         agent_reason=(

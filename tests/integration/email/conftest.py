@@ -185,14 +185,14 @@ class Outreach:
 
 
 @pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    with Session(get_engine(), expire_on_commit=False) as session:
-        yield session
+def session(db_session: Session) -> Session:
+    """The root conftest's session, under the name the email tests use."""
+    return db_session
 
 
 @pytest.fixture
-def user() -> str:
-    return f"user-{uuid.uuid4()}"
+def user(user_id: str) -> str:
+    return user_id
 
 
 @pytest.fixture

@@ -11,15 +11,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class DatabaseSettings(BaseSettings):
-    """Where PostgreSQL is: a URL locally, an RDS Proxy endpoint plus a secret on AWS."""
+    """Where PostgreSQL is: a URL locally (password auth); on AWS, the RDS Proxy endpoint
+    and the user the function signs in as with an IAM token (no password anywhere)."""
 
     model_config = SettingsConfigDict(extra="ignore")
 
     database_url: str | None = Field(default=None, alias="DATABASE_URL")
-    db_secret_arn: str | None = Field(default=None, alias="DB_SECRET_ARN")
     db_host: str | None = Field(default=None, alias="DB_HOST")
     db_port: int = Field(default=5432, alias="DB_PORT")
     db_name: str = Field(default="attendry", alias="DB_NAME")
+    db_user: str | None = Field(default=None, alias="DB_USER")
     pool_size: int = Field(default=2, alias="DB_POOL_SIZE")
     statement_timeout_ms: int = Field(default=15_000, alias="DB_STATEMENT_TIMEOUT_MS")
 

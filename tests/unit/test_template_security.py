@@ -94,3 +94,113 @@ def test_the_proxy_takes_only_iam_sign_ins_over_tls(template: dict[str, Any]) ->
 
     assert proxy["RequireTLS"] is True
     assert [auth["IAMAuth"] for auth in proxy["Auth"]] == ["REQUIRED"]
+
+
+def test_every_queue_sets_its_encryption_and_each_dead_letter_queue_matches_its_queue(
+    template: dict[str, Any],
+) -> None:
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    assert queues
+
+    for logical_id, queue in queues.items():
+        # Then every queue says how it is encrypted (SSE-SQS), rather than leaving it to
+        # the account's default
+        properties = queue["Properties"]
+        assert properties.get("SqsManagedSseEnabled") is True, logical_id
+        assert "KmsMasterKeyId" not in properties, logical_id
+
+        # And a queue's dead-letter queue keeps its messages the same way
+        target = properties.get("RedrivePolicy", {}).get("deadLetterTargetArn")
+        if target:
+            dead_letter = queues[target["Fn::GetAtt"][0]]["Properties"]
+            assert dead_letter.get("SqsManagedSseEnabled") is True, logical_id
+
+
+def key_statements(template: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    statements: list[dict[str, Any]] = template["Resources"][key]["Properties"]["KeyPolicy"][
+        "Statement"
+    ]
+    return statements
+
+
+def services_allowed(statements: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {
+        statement["Principal"]["Service"]: statement
+        for statement in statements
+        if statement["Effect"] == "Allow" and "Service" in statement.get("Principal", {})
+    }
+
+
+def test_every_topic_is_encrypted_with_a_key_its_publishers_may_use(
+    template: dict[str, Any],
+) -> None:
+    topics = resources_of_type(template, "AWS::SNS::Topic")
+    services = services_allowed(key_statements(template, "MessagingKey"))
+
+    # Then every topic uses the customer managed messaging key
+    for logical_id, topic in topics.items():
+        key = topic["Properties"]["KmsMasterKeyId"]
+        assert key == {"Fn::GetAtt": ["MessagingKey", "Arn"]}, logical_id
+
+    # And every service a topic policy lets publish, CloudWatch (the alarms) and SNS may
+    # use the key to encrypt and read messages, for this account only
+    publishers = {
+        statement["Principal"]["Service"]
+        for policy in resources_of_type(template, "AWS::SNS::TopicPolicy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Effect"] == "Allow"
+    }
+    assert publishers == {"ses.amazonaws.com"}
+    for alarm in resources_of_type(template, "AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert set(services) == publishers | {"cloudwatch.amazonaws.com", "sns.amazonaws.com"}
+    for service, statement in services.items():
+        assert sorted(statement["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"], service
+        assert statement["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+        }, service
+
+
+@pytest.mark.parametrize("key", ["MessagingKey", "FunctionEnvironmentKey"])
+def test_the_keys_rotate_and_only_the_account_administers_them(
+    template: dict[str, Any], key: str
+) -> None:
+    assert template["Resources"][key]["Properties"]["EnableKeyRotation"] is True
+    administrators = [s for s in key_statements(template, key) if s["Action"] == "kms:*"]
+    assert [s["Principal"] for s in administrators] == [
+        {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    ]
+    for statement in key_statements(template, key):
+        assert statement["Principal"] != "*", key
+
+
+def test_every_function_environment_is_encrypted_with_the_functions_key(
+    template: dict[str, Any], functions: dict[str, Any]
+) -> None:
+    assert template["Globals"]["Function"]["KmsKeyArn"] == {
+        "Fn::GetAtt": ["FunctionEnvironmentKey", "Arn"]
+    }
+    for logical_id, function in functions.items():
+        assert "KmsKeyArn" not in function["Properties"], logical_id
+
+
+def test_the_inbound_mail_bucket_is_private_expires_mail_and_refuses_plain_http(
+    template: dict[str, Any],
+) -> None:
+    resources = template["Resources"]
+    bucket = resources["InboundMailBucket"]["Properties"]
+
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    (rule,) = bucket["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert "ExpirationInDays" in rule
+
+    statements = resources["InboundMailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert (deny["Principal"], deny["Action"]) == ("*", "s3:*")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny["Resource"] == [
+        {"Fn::GetAtt": ["InboundMailBucket", "Arn"]},
+        {"Fn::Sub": "${InboundMailBucket.Arn}/*"},
+    ]

@@ -204,3 +204,37 @@ def test_the_inbound_mail_bucket_is_private_expires_mail_and_refuses_plain_http(
         {"Fn::GetAtt": ["InboundMailBucket", "Arn"]},
         {"Fn::Sub": "${InboundMailBucket.Arn}/*"},
     ]
+
+
+# Each execution environment holds up to DB_POOL_SIZE connections to RDS Proxy.
+DB_POOL_SIZE = 2
+# What the caps below add up to; raising a cap is a decision about Aurora's connections,
+# so it changes this number and README's table too.
+MAX_PROXY_CONNECTIONS = 160
+
+
+def concurrency_cap(function: dict[str, Any]) -> int | None:
+    """Reserved concurrency, else the largest MaximumConcurrency of its SQS events (when
+    every event of the function is an SQS one that has it)."""
+    properties = function["Properties"]
+    if "ReservedConcurrentExecutions" in properties:
+        return int(properties["ReservedConcurrentExecutions"])
+    events = properties.get("Events", {}).values()
+    caps = [
+        event["Properties"].get("ScalingConfig", {}).get("MaximumConcurrency")
+        for event in events
+        if event["Type"] == "SQS"
+    ]
+    if not caps or None in caps or len(caps) != len(events):
+        return None
+    return max(int(cap) for cap in caps)
+
+
+def test_every_function_is_capped_so_the_proxy_connections_stay_bounded(
+    functions: dict[str, Any],
+) -> None:
+    caps = {logical_id: concurrency_cap(function) for logical_id, function in functions.items()}
+
+    uncapped = sorted(name for name, cap in caps.items() if cap is None)
+    assert not uncapped, f"no reserved or maximum concurrency: {uncapped}"
+    assert sum(cap or 0 for cap in caps.values()) * DB_POOL_SIZE == MAX_PROXY_CONNECTIONS

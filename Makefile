@@ -56,7 +56,7 @@ checkov: $(CHECKOV_STAMP)
 pytest: venv
 	$(BIN)/pytest -n 2 $(ARGS)
 
-test: lint typecheck cfn-lint pytest
+test: lint typecheck cfn-lint checkov pytest
 
 bench: venv
 	$(BIN)/python -m benchmarks $(ARGS)

@@ -238,3 +238,18 @@ def test_every_function_is_capped_so_the_proxy_connections_stay_bounded(
     uncapped = sorted(name for name, cap in caps.items() if cap is None)
     assert not uncapped, f"no reserved or maximum concurrency: {uncapped}"
     assert sum(cap or 0 for cap in caps.values()) * DB_POOL_SIZE == MAX_PROXY_CONNECTIONS
+
+
+def test_every_checkov_skip_says_why_in_one_line(template: dict[str, Any]) -> None:
+    skips = [
+        (logical_id, skip)
+        for logical_id, resource in template["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+
+    for logical_id, skip in skips:
+        assert set(skip) == {"id", "comment"}, logical_id
+        assert skip["id"].startswith(("CKV_AWS_", "CKV2_AWS_")), logical_id
+        assert 20 <= len(skip["comment"]) <= 160, logical_id
+        assert "\n" not in skip["comment"], logical_id

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import boto3
 import pytest
 from sqlalchemy import Engine, event, text
 
 from attendry.config import DatabaseSettings, database_settings
 from attendry.db.engine import RdsAuthToken, create_database_engine, get_engine, normalize_url
-from tests.unit.test_db_engine import rds_client
+from tests.unit.test_db_engine import DATABASE_VARIABLES, rds_client
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +41,15 @@ def token_query(token: str) -> tuple[str, dict[str, str]]:
     return parts.netloc, {name: values[0] for name, values in parse_qs(parts.query).items()}
 
 
+@pytest.fixture
+def no_database_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings read the environment even when validated from a dict: keep the test
+    database's DATABASE_URL out of them."""
+    for name in DATABASE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_database_environment")
 def test_each_new_connection_asks_for_a_token_of_its_own(database_server_url: str) -> None:
     # Given an engine configured as on AWS, whose token source records what it hands out
     made: list[str] = []
@@ -99,6 +109,9 @@ def deployed_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    # boto3's default session keeps the credentials it first found; Lambda's process has
+    # only its role's, and so must this test.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     get_engine.cache_clear()
     database_settings.cache_clear()
     yield

@@ -8,9 +8,17 @@ from datetime import time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from attendry.db.enums import AgentType
+from attendry.email.headers import header_text
 from attendry.errors import InvalidInputError
 
 
@@ -55,7 +63,9 @@ class _WritingSettings(_Settings):
 
     tone: Tone = "professional"
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
-    sender_name: Annotated[str, Field(max_length=100)] | None = None
+    sender_name: (
+        Annotated[str, Field(max_length=100), AfterValidator(header_text("sender_name"))] | None
+    ) = None
     signature: Annotated[str, Field(max_length=2000)] | None = None
     requires_approval: bool = True
     send_window: SendWindow | None = Field(default_factory=SendWindow)

@@ -4,12 +4,14 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from attendry.db.enums import AgentStatus, AgentType
+from attendry.email.headers import header_text
 from attendry.schemas.common import Resource
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+# An agent's name is the From display name of its email unless `sender_name` is set.
+Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(header_text("name"))]
 
 
 class AgentCreate(BaseModel):

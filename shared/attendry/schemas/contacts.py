@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
+from attendry.email.headers import header_text
 from attendry.schemas.common import Resource
 
 
@@ -23,7 +24,7 @@ Topics = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Fi
 class ContactCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(header_text("name"))]
     email: EmailStr | None = None
     title: Annotated[str, Field(max_length=200)] | None = None
     company: Annotated[str, Field(max_length=200)] | None = None

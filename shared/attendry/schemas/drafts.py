@@ -8,22 +8,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from attendry.db.enums import Channel, DeliveryStatus, DraftKind, DraftStatus
 from attendry.db.models import OutreachDraft, OutreachSent
-from attendry.email.headers import UnsafeHeaderError, check_header_value
+from attendry.email.headers import header_text
 from attendry.schemas.common import Resource
 
 MAX_SUBJECT_CHARS = 300
 MAX_BODY_CHARS = 100_000
 
 
-def _safe_subject(value: str) -> str:
-    """The subject becomes a header: a line break in it is refused, naming the field."""
-    try:
-        return check_header_value("subject", value)
-    except UnsafeHeaderError as error:
-        raise ValueError(f"subject {error.reason}") from error
-
-
-Subject = Annotated[str, Field(max_length=MAX_SUBJECT_CHARS), AfterValidator(_safe_subject)]
+# The subject becomes a header: anything unsafe in it is refused, naming the field.
+Subject = Annotated[
+    str, Field(max_length=MAX_SUBJECT_CHARS), AfterValidator(header_text("subject"))
+]
 Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_CHARS)]
 
 

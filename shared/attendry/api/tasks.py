@@ -17,12 +17,18 @@ from attendry.services import tasks
 
 router = Router()
 
+# Printable ASCII, as a header value carries safely; control characters (NUL, which no
+# text column can store, among them) are refused naming the header.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
 IdempotencyKey = Annotated[
     str | None,
     Header(
         min_length=1,
         max_length=255,
-        description="Repeat a request with the same key to get the same task back, once.",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Repeat a request with the same key to get the same task back, once. "
+        "Printable ASCII (a UUID, say), at most 255 characters.",
+        examples=["assign-ada-2026-06-04"],
     ),
 ]
 

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from attendry.db.enums import FollowupReason, FollowupStatus, MessageStatus
-from attendry.schemas.common import Resource
+from attendry.schemas.common import Resource, Timestamp
 
 
 class Followup(Resource):
@@ -31,7 +31,7 @@ class FollowupUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    due_at: AwareDatetime = Field(description="ISO-8601 with an offset, e.g. 2026-06-04T09:00:00Z.")
+    due_at: Timestamp = Field(description="ISO-8601 with an offset, e.g. 2026-06-04T09:00:00Z.")
 
 
 class AgentMessage(Resource):

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from attendry.db.enums import OpportunityStatus
-from attendry.schemas.common import Resource
+from attendry.schemas.common import Number, Resource, Timestamp
 from attendry.schemas.contacts import Topics
 
 
@@ -18,11 +18,11 @@ class OpportunityCreate(BaseModel):
     description: Annotated[str, Field(max_length=20_000)] | None = None
     url: HttpUrl | None = None
     location: Annotated[str, Field(max_length=300)] | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
     topics: Topics = Field(default_factory=list)
     signals: dict[str, Any] = Field(default_factory=dict)
-    score: Annotated[float, Field(ge=0, le=1)] | None = None
+    score: Annotated[Number, Field(ge=0, le=1)] | None = None
     status: OpportunityStatus = OpportunityStatus.NEW
 
     @model_validator(mode="after")

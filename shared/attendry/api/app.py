@@ -5,7 +5,6 @@ routes live in their own router module, the OpenAPI document and Swagger UI in `
 """
 
 import base64
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -31,7 +30,13 @@ from attendry.api import (
 )
 from attendry.api.errors import register_error_handlers
 from attendry.api.openapi import register_openapi_routes
-from attendry.api.request_body import JSON_MEDIA_TYPE, body_text, is_json_media_type, load_json_body
+from attendry.api.request_body import (
+    JSON_MEDIA_TYPE,
+    body_text,
+    is_json_media_type,
+    load_json_body,
+    takes_non_json_body,
+)
 from attendry.config import api_settings
 from attendry.errors import InvalidInputError
 from attendry.schemas.common import error_body
@@ -88,23 +93,8 @@ def _refusal(
     }
 
 
-# The only routes whose callers cannot send JSON, by method and exact path shape: mail
-# clients' RFC 8058 one-click unsubscribes (and the confirmation page's form) post a form;
-# SNS posts its JSON to the SES webhook as text/plain.
-# Each route reads its own body; everything else stays JSON-only.
-NON_JSON_BODY_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("POST", re.compile(r"/unsubscribe/[^/]+")),
-    ("POST", re.compile(r"/webhooks/ses")),
-)
-
-
-def _takes_non_json_body(event: dict[str, Any]) -> bool:
-    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", ""))
-    path = str(event.get("rawPath", ""))
-    return any(
-        method.upper() == allowed and pattern.fullmatch(path)
-        for allowed, pattern in NON_JSON_BODY_ROUTES
-    )
+def _method(event: dict[str, Any]) -> str:
+    return str(((event.get("requestContext") or {}).get("http") or {}).get("method", ""))
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -131,7 +121,7 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if text is not None:
         if is_json_media_type(headers.get("content-type", "")):
             headers["content-type"] = JSON_MEDIA_TYPE
-        elif not _takes_non_json_body(event):
+        elif not takes_non_json_body(_method(event), str(event.get("rawPath", ""))):
             return _refusal(
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

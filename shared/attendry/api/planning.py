@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.responses import answers
 from attendry.db.engine import read_scope, session_scope
 from attendry.rules.planning import STANDING_REASONS
 from attendry.schemas.common import Page
@@ -102,12 +103,12 @@ def get_recommendation(opportunity_id: UUID) -> OpportunityRecommendation:
     "be written to (`nothing_to_delegate`), or without an active Outreach agent "
     "(`no_outreach_agent`).",
     tags=TAGS,
-    responses={
-        202: {
-            "description": "The tasks are stored and queued.",
-            "content": {"application/json": {"model": DelegationResult}},
-        }
-    },
+    responses=answers(
+        HTTPStatus.ACCEPTED,
+        DelegationResult,
+        "The tasks are stored and queued.",
+        conflict="`event_over`, `nothing_to_delegate` or `no_outreach_agent`.",
+    ),
 )
 def delegate(
     opportunity_id: UUID, body: Annotated[DelegateRequest | None, Body()] = None

@@ -20,6 +20,7 @@ The rules, stated once:
 import base64
 import json
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +38,15 @@ MAX_REPORTED = 20
 """Problems reported in one answer; a body full of NULs gets a readable list."""
 
 BODY = "body"
+
+# The only routes whose callers cannot send JSON, by method and exact path shape: mail
+# clients' RFC 8058 one-click unsubscribes (and the confirmation page's form) post a form;
+# SNS posts its JSON to the SES webhook as text/plain. Each route reads its own body;
+# everything else stays JSON-only. The patterns match the OpenAPI paths too.
+NON_JSON_BODY_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("POST", re.compile(r"/unsubscribe/[^/]+")),
+    ("POST", re.compile(r"/webhooks/ses")),
+)
 
 
 class _Unstorable(str):
@@ -107,6 +117,13 @@ def body_text(event: dict[str, Any]) -> str | None:
                 )
             ]
         ) from None
+
+
+def takes_non_json_body(method: str, path: str) -> bool:
+    return any(
+        method.upper() == allowed and pattern.fullmatch(path)
+        for allowed, pattern in NON_JSON_BODY_ROUTES
+    )
 
 
 def is_json_media_type(content_type: str) -> bool:

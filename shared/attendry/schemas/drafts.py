@@ -25,7 +25,12 @@ Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_CHARS)]
 class DraftUpdate(BaseModel):
     """Only the fields given change; `html_body: null` removes the HTML part."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"subject": "Your talk at Data Summit", "message_body": "Hello Ada, ..."}]
+        },
+    )
 
     subject: Subject | None = None
     message_body: Body | None = None
@@ -43,7 +48,10 @@ class DraftUpdate(BaseModel):
 
 
 class DraftRejection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Too formal; I know Ada already."}]},
+    )
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 

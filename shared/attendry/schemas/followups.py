@@ -29,7 +29,9 @@ class Followup(Resource):
 class FollowupUpdate(BaseModel):
     """A new due time; the timing rules still apply."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"due_at": "2026-06-04T09:00:00Z"}]}
+    )
 
     due_at: Timestamp = Field(description="ISO-8601 with an offset, e.g. 2026-06-04T09:00:00Z.")
 

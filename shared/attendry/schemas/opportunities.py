@@ -12,7 +12,21 @@ from attendry.schemas.contacts import Topics
 
 
 class OpportunityCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Data Summit 2026",
+                    "location": "Berlin",
+                    "starts_at": "2026-06-04T09:00:00+02:00",
+                    "ends_at": "2026-06-05T18:00:00+02:00",
+                    "topics": ["data"],
+                    "score": 0.8,
+                }
+            ]
+        },
+    )
 
     title: Annotated[str, Field(min_length=1, max_length=300)]
     description: Annotated[str, Field(max_length=20_000)] | None = None

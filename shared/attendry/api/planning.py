@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from attendry.api.auth import current_user_id
-from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.params import DEFAULT_LIMIT, Limit, RankCursorParam
 from attendry.api.responses import answers
 from attendry.db.engine import read_scope, session_scope
 from attendry.rules.planning import STANDING_REASONS
@@ -42,7 +42,7 @@ TAGS = ["planning"]
     tags=TAGS,
 )
 def list_recommendations(
-    limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
+    limit: Limit = DEFAULT_LIMIT, cursor: RankCursorParam = None
 ) -> Page[RankedOpportunity]:
     with read_scope() as session:
         ranked, next_cursor = planning.ranked_opportunities(

@@ -1,6 +1,7 @@
 """The OpenAPI document is the contract: valid OpenAPI 3, and true to what the routes answer."""
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -132,3 +133,22 @@ def test_a_method_a_path_does_not_serve_is_405_naming_those_it_does(
     assert wrong_method.headers["allow"] == "GET, POST"
     assert wrong_method.json()["error"]["code"] == "method_not_allowed"
     assert no_such_path.status == 404
+
+
+def test_any_cursor_of_the_documented_shape_is_a_place_in_the_list(
+    call_api: Call, alice: str, document: dict[str, Any]
+) -> None:
+    parameters = document["paths"]["/contacts"]["get"]["parameters"]
+    pattern = next(p for p in parameters if p["name"] == "cursor")["schema"]["pattern"]
+    call_api("POST", "/contacts", user=alice, body={"name": "Ada"})
+    call_api("POST", "/contacts", user=alice, body={"name": "Grace"})
+
+    first = call_api("GET", "/contacts", user=alice, query={"limit": "1"})
+    cursor = first.json()["next_cursor"]
+    rest = call_api("GET", "/contacts", user=alice, query={"cursor": cursor})
+    made_up = call_api("GET", "/contacts", user=alice, query={"cursor": "9" * 16 + ".0" + "f" * 31})
+
+    assert re.fullmatch(pattern, cursor)
+    assert [c["name"] for c in rest.json()["items"]] == ["Ada"]
+    assert made_up.status == 200
+    assert len(made_up.json()["items"]) == 2

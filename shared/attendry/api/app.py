@@ -28,7 +28,7 @@ from attendry.api import (
     usage,
     webhooks,
 )
-from attendry.api.errors import register_error_handlers
+from attendry.api.errors import allowed_methods, register_error_handlers
 from attendry.api.openapi import register_openapi_routes
 from attendry.api.request_body import (
     JSON_MEDIA_TYPE,
@@ -97,6 +97,16 @@ def _method(event: dict[str, Any]) -> str:
     return str(((event.get("requestContext") or {}).get("http") or {}).get("method", ""))
 
 
+def _path(event: dict[str, Any]) -> str:
+    return str(event.get("rawPath", ""))
+
+
+def _served(event: dict[str, Any]) -> bool:
+    """Whether a route serves this method and path: a request no route serves is answered
+    404 or 405 by the router, whatever its body."""
+    return _method(event).upper() in allowed_methods(app, _path(event))
+
+
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one API Gateway event, refusing bodies the API cannot read before parsing.
 
@@ -121,7 +131,7 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if text is not None:
         if is_json_media_type(headers.get("content-type", "")):
             headers["content-type"] = JSON_MEDIA_TYPE
-        elif not takes_non_json_body(_method(event), str(event.get("rawPath", ""))):
+        elif _served(event) and not takes_non_json_body(_method(event), _path(event)):
             return _refusal(
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

@@ -152,3 +152,12 @@ def test_any_cursor_of_the_documented_shape_is_a_place_in_the_list(
     assert [c["name"] for c in rest.json()["items"]] == ["Ada"]
     assert made_up.status == 200
     assert len(made_up.json()["items"]) == 2
+
+
+def test_a_method_no_route_serves_is_405_whatever_its_body(call_api: Call) -> None:
+    response = call_api(
+        "PUT", "/webhooks/ses", user=None, raw_body="x", headers={"content-type": "text/plain"}
+    )
+
+    assert response.status == 405
+    assert response.headers["allow"] == "POST"

@@ -76,7 +76,23 @@ def test_no_route_is_404_as_api_gateway_answers(runtime: LocalRuntime, token: st
     response = http("GET", runtime.api_url + "/", headers=bearer(token))
 
     assert response.status == 404
-    assert response.json() == {"message": "Not Found"}
+    assert response.header("content-type") == "application/json"
+    assert response.body == b'{"message":"Not Found"}'
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "BREW"])
+@pytest.mark.parametrize("path", ["/items/1", "/health", "/second/a"])
+def test_a_method_no_route_key_can_name_is_api_gateways_404(
+    runtime: LocalRuntime, token: str, method: str, path: str
+) -> None:
+    # Given routes for GET and ANY on these paths; ANY stands for the methods a route
+    # key can name (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS), not for these
+    response = http(method, runtime.api_url + path, headers=bearer(token))
+
+    assert response.status == 404
+    assert response.header("content-type") == "application/json"
+    assert response.body == b'{"message":"Not Found"}'
+    assert response.header("apigw-requestid")
 
 
 # The payload format 2.0 event

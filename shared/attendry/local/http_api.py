@@ -20,7 +20,7 @@ from attendry.local.apigw import (
     gateway_response,
     translate_response,
 )
-from attendry.local.auth import ForbiddenError, UnauthorizedError, authorize
+from attendry.local.auth import RefusedError, authorize
 from attendry.local.functions import Invocation
 from attendry.local.local_routes import LOCAL_PREFIX, LocalRequest, LocalRoutes
 
@@ -101,10 +101,13 @@ class HttpApiServer:
                     match.route.scopes,
                     self.jwt_secret,
                 )
-            except UnauthorizedError:
-                return gateway_response(401, "Unauthorized")
-            except ForbiddenError:
-                return gateway_response(403, "Forbidden")
+            except RefusedError as refused:
+                challenge = refused.www_authenticate
+                return gateway_response(
+                    refused.status,
+                    refused.message,
+                    [("www-authenticate", challenge)] if challenge else [],
+                )
         event = build_event(
             request,
             match,

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # `make demo ARGS=--keep` leaves the system running after the walk-through.
-.PHONY: venv dev demo test lint format typecheck cfn-lint checkov pytest bench clean
+.PHONY: venv dev demo test lint format typecheck cfn-lint checkov pytest bench fuzz clean
 
 # checkov pins many libraries of its own, so it lives in a tool venv beside the project's.
 # Pinned exactly: a new release adds checks, and the scan should change only when we bump it.
@@ -61,5 +61,10 @@ test: lint typecheck cfn-lint checkov pytest
 bench: venv
 	$(BIN)/python -m benchmarks $(ARGS)
 
+# The schema fuzzer, thorough: every operation, every phase, two users (tests/fuzz/driver.py).
+# `make test` runs a bounded pass of it (tests/fuzz/test_api_fuzz.py).
+fuzz: venv
+	$(BIN)/python -m tests.fuzz.driver $(ARGS)
+
 clean:
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .aws-sam
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .aws-sam .fuzz

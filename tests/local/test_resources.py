@@ -178,7 +178,8 @@ def test_token_returns_a_token_the_authorizer_accepts(runtime: LocalRuntime) -> 
 
     claims = response.json()["event"]["requestContext"]["authorizer"]["jwt"]["claims"]
     assert claims["sub"] == "alice"
-    assert jwt.decode(token, DEFAULT_JWT_SECRET, algorithms=["HS256"])["sub"] == "alice"
+    signed = jwt.decode(token, DEFAULT_JWT_SECRET, algorithms=["HS256"], audience="local-client")
+    assert (signed["sub"], signed["iss"]) == ("alice", "https://issuer.example.com/")
 
 
 @pytest.mark.parametrize("body", [{}, {"sub": ""}, {"sub": 7}, ["alice"]])

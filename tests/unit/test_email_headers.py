@@ -56,15 +56,79 @@ def test_any_value_with_a_line_break_or_control_is_refused(
         check_header_value("Subject", f"x{before}{char}{after}x")
 
 
+INVISIBLE_LETTERS = "\u115f\u1160\u3164\uffa0\u034f"
+
+
 @given(
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+        alphabet=st.characters(
+            blacklist_categories=("Cc", "Cs", "Zl", "Zp", "Cf"),
+            blacklist_characters=INVISIBLE_LETTERS,
+        ),
         min_size=1,
         max_size=200,
     ).filter(lambda value: value.strip())
 )
 def test_any_value_without_them_is_kept_as_it_is_once_trimmed(value: str) -> None:
     assert check_header_value("Subject", value) == value.strip()
+
+
+SPOOFING = [
+    *(chr(code) for code in range(0x202A, 0x202F)),  # embeddings and overrides
+    *(chr(code) for code in range(0x2066, 0x206A)),  # isolates
+    "\u200e",  # left-to-right mark
+    "\u200f",  # right-to-left mark
+    "\u061c",  # Arabic letter mark
+    "\u200b",  # zero-width space
+    "\u200c",  # zero-width non-joiner
+    "\u200d",  # zero-width joiner between letters
+    "\u2060",  # word joiner
+    "\ufeff",  # zero-width no-break space
+    "\u00ad",  # soft hyphen
+    "\U000e0041",  # tag letter A (invisible)
+    "\u3164",  # Hangul filler, renders as nothing
+]
+
+
+@pytest.mark.parametrize("char", SPOOFING, ids=lambda char: f"U+{ord(char):04X}")
+def test_invisible_and_text_direction_characters_are_refused(char: str) -> None:
+    with pytest.raises(UnsafeHeaderError, match=f"U\\+{ord(char):04X}") as caught:
+        check_header_value("Subject", f"Invoice{char}fdp.exe")
+    assert "invisible or text-direction" in caught.value.reason
+
+
+def test_a_zero_width_joiner_inside_an_emoji_sequence_is_text() -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert (
+        check_header_value("Subject", f"From our {family} to yours")
+        == f"From our {family} to yours"
+    )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "=?utf-8?b?SGkNCkJjYzogZXZpbEBhdHRhY2tlci5leGFtcGxl?=",  # Hi\r\nBcc: evil@...
+        "Hello =?utf-8?q?there=0D=0ABcc:_evil@attacker.example?=",
+        "=?iso-8859-1?q?x=0Ay?=",
+        "=?utf-8?b?4oCu?= gnp.exe",  # U+202E, the right-to-left override
+        '"=?utf-8?q?Ann=0D=0ACc:_x@evil.example?=" ',
+        "=?utf-8?q?Bob=0D=0A Cc: x@evil.example?=",  # whitespace inside: still decoded by some
+    ],
+)
+def test_an_encoded_word_that_decodes_to_a_control_or_spoofing_character_is_refused(
+    value: str,
+) -> None:
+    with pytest.raises(UnsafeHeaderError) as caught:
+        check_header_value("Subject", value)
+    assert "encoded-word" in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    "value", ["=?utf-8?b?SGVsbG8=?=", "=?utf-8?q?Gr=C3=BC=C3=9Fe?=", "What does =? mean"]
+)
+def test_an_encoded_word_that_decodes_to_plain_text_is_accepted_as_written(value: str) -> None:
+    assert check_header_value("Subject", value) == value
 
 
 @pytest.mark.parametrize(

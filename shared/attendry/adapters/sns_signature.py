@@ -126,6 +126,9 @@ def parse_sns_message(body: str | bytes) -> SnsMessage:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
         raise SnsMessageError(f"The body is not JSON: {error}") from error
+    except RecursionError as error:
+        # Nesting deep enough to exhaust the parser's stack: no SNS message looks so.
+        raise SnsMessageError("The body is not an SNS message: it nests too deeply.") from error
     if not isinstance(document, dict):
         raise SnsMessageError("The body is not a JSON object.")
     message_type = document.get("Type")

@@ -1,21 +1,39 @@
-"""Header safety: values from users and the LLM are refused, never rewritten, when unsafe.
+"""Header safety: text from users, contacts and the LLM is refused, never rewritten, when unsafe.
 
-A CR or LF in a header value lets its author add headers (a Bcc, a second body), and
-Python 3.11 before 3.11.10 does not check the headers it generates (CVE-2024-6923), so
-every value that reaches a header passes through here first. Refusing rather than
-cleaning keeps what is sent identical to what the user approved.
+A CR or LF in a header value lets its author add headers (a Bcc, a second body). Checking
+the raw string is not enough: an RFC 2047 encoded-word such as `=?utf-8?b?SGkNCkJjYzog...?=`
+is plain ASCII, and the stdlib's header registry decodes it when the value is assigned,
+so the line break appears after the check (CVE-2024-6923 is the family; 3.11 and 3.12
+differ by patch level). So every value is checked twice here, as written and as a mail
+client would decode it, and `attendry.email.header_encoding` then writes it to the wire
+itself, never through the stdlib's parser. Invisible and text-direction characters are
+refused as well: they let a subject or a name read differently from what was approved.
+Refusing rather than cleaning keeps what is sent identical to what the user approved.
 """
 
 import re
 import unicodedata
+from collections.abc import Callable
+from contextlib import suppress
 from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.headerregistry import Address
+from email.policy import default as default_policy
 
 from attendry.errors import InvalidInputError
 
 # Line breaks and controls (Cc: C0, DEL, C1 with NEL), Unicode line and paragraph
 # separators (which str.splitlines also breaks on) and lone surrogates.
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+# Format characters (Cf) are invisible by definition: the bidirectional overrides,
+# embeddings and isolates (U+202A-202E, U+2066-2069), the marks U+200E/200F/061C, the
+# zero-width space and non-joiner, word joiners, BOM, soft hyphen, tag characters.
+_INVISIBLE_CATEGORY = "Cf"
+# Letters that render as nothing, used to make names look empty or alike.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u034f")
+# The zero-width joiner is what glues emoji sequences (a family, a profession) together;
+# between two symbols it is text, anywhere else it only hides something.
+_ZERO_WIDTH_JOINER = "\u200d"
 MAX_HEADER_CHARS = 998
 _ADDR_SPEC = re.compile(r"^[!#-'*+\-/-9=?A-Z^-~.]+@[A-Za-z0-9.-]+$")
 _MESSAGE_ID = re.compile(r"^<?([!-;=?-~]+@[!-;=?-~]+)>?$")
@@ -33,19 +51,89 @@ class UnsafeHeaderError(InvalidInputError):
         self.reason = reason
 
 
+def _is_emoji_joiner(text: str, index: int) -> bool:
+    return (
+        0 < index < len(text) - 1
+        and unicodedata.category(text[index - 1]) in {"So", "Mn"}
+        and unicodedata.category(text[index + 1]) == "So"
+    )
+
+
+def _first_unsafe(text: str) -> str | None:
+    """Why `text` cannot be shown in a header, or None: the first offending character."""
+    for index, char in enumerate(text):
+        category = unicodedata.category(char)
+        if category in _UNSAFE_CATEGORIES:
+            return f"contains a line break or control character (U+{ord(char):04X})"
+        if char in _INVISIBLE_LETTERS or (
+            category == _INVISIBLE_CATEGORY
+            and not (char == _ZERO_WIDTH_JOINER and _is_emoji_joiner(text, index))
+        ):
+            return (
+                f"contains an invisible or text-direction character (U+{ord(char):04X}), "
+                "which would make the recipient read something other than what was sent"
+            )
+    return None
+
+
+def _as_mail_clients_decode(text: str) -> list[str]:
+    """The text a mail client may show for `text`: each RFC 2047 decoder's reading of it.
+
+    Two decoders, because they disagree on edge cases (encoded-words inside quotes, next
+    to other text): the compat32 one and the header registry the stdlib generator uses.
+    A decoder that gives up shows the text as it is, which the raw check already covered.
+    """
+    readings = []
+    for decode in _DECODERS:
+        with suppress(HeaderParseError, LookupError, UnicodeError, ValueError, IndexError):
+            readings.append(decode(text))
+    return readings
+
+
+_DECODERS: tuple[Callable[[str], str], ...] = (
+    lambda text: str(make_header(decode_header(text))),
+    lambda text: str(default_policy.header_factory("Subject", text)),
+)
+
+
 def check_header_value(header: str, value: str) -> str:
-    """The value without surrounding whitespace; raises if empty, too long or unsafe."""
+    """The value without surrounding whitespace; raises if empty, too long or unsafe.
+
+    Unsafe is: a control or line-break character, an invisible or text-direction one,
+    or an encoded-word that a mail client would decode into one of those.
+    """
     stripped = value.strip()
     if not stripped:
         raise UnsafeHeaderError(header, "is empty")
     if len(stripped) > MAX_HEADER_CHARS:
         raise UnsafeHeaderError(header, f"is longer than {MAX_HEADER_CHARS} characters")
-    for char in stripped:
-        if unicodedata.category(char) in _UNSAFE_CATEGORIES:
-            raise UnsafeHeaderError(
-                header, f"contains a line break or control character (U+{ord(char):04X})"
-            )
+    reason = _first_unsafe(stripped)
+    if reason is None and "=?" in stripped:
+        for reading in _as_mail_clients_decode(stripped):
+            decoded_reason = _first_unsafe(reading)
+            if decoded_reason is not None:
+                reason = (
+                    f"holds an RFC 2047 encoded-word that decodes to text that {decoded_reason}"
+                )
+                break
+    if reason is not None:
+        raise UnsafeHeaderError(header, reason)
     return stripped
+
+
+def header_text(field: str) -> Callable[[str], str]:
+    """A pydantic after-validator for a field whose text becomes a header.
+
+    It raises ValueError, so the API's 422 names the field and gives the reason.
+    """
+
+    def check(value: str) -> str:
+        try:
+            return check_header_value(field, value)
+        except UnsafeHeaderError as error:
+            raise ValueError(f"{field} {error.reason}") from error
+
+    return check
 
 
 def check_address(header: str, addr_spec: str) -> str:

@@ -11,13 +11,13 @@ import html as html_lib
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import EmailPolicy
+from email.policy import SMTP
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from attendry.email.header_encoding import EncodedHeader, mailbox, unstructured
 from attendry.email.headers import check_address, check_header_value, format_message_id
 from attendry.email.reply_address import make_reply_address, make_unsubscribe_mailto_address
 from attendry.email.settings import EmailSettings, email_settings
@@ -27,10 +27,6 @@ from attendry.errors import InvalidInputError
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import EmailContentTypeDef
 
-    _PolicyBase = EmailPolicy[EmailMessage]
-else:
-    _PolicyBase = EmailPolicy  # generic only in the type stubs
-
 DEFAULT_FOOTER_TEMPLATE = "Not interested? Unsubscribe with one click: {url}"
 
 _US_EAST_1_HOST = "email.amazonses.com"
@@ -38,34 +34,8 @@ _REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-\d+$")
 _SES_MESSAGE_ID = re.compile(r"^[A-Za-z0-9-]+$")
 _SES_HOST = re.compile(r"^<([A-Za-z0-9-]+)@(?:[a-z0-9-]+\.)?amazonses\.com>$", re.IGNORECASE)
 
-# Headers whose values are lists of <...> items: folded only between items, never turned
-# into RFC 2047 encoded words, which the stdlib does to any long unbroken word in an
-# unstructured header and which would make the URL or the ids unreadable to clients.
-_FOLD_BETWEEN_ITEMS = frozenset({"list-unsubscribe", "in-reply-to", "references"})
-
-
-class _OutreachPolicy(_PolicyBase):
-    """SMTP line endings and 7-bit transfer encodings, as SES raw messages want them."""
-
-    def fold(self, name: str, value: str) -> str:
-        if name.lower() not in _FOLD_BETWEEN_ITEMS:
-            folded: str = super().fold(name, value)
-            return folded
-        max_length = self.max_line_length or 78
-        lines = [f"{name}:"]
-        for item in str(value).split():
-            if len(lines[-1]) + 1 + len(item) > max_length and lines[-1] != f"{name}:":
-                lines.append("")
-            lines[-1] += f" {item}"
-        return self.linesep.join(lines) + self.linesep
-
-    def fold_binary(self, name: str, value: str) -> bytes:
-        if name.lower() not in _FOLD_BETWEEN_ITEMS:
-            return super().fold_binary(name, value)
-        return self.fold(name, value).encode("ascii")
-
-
-OUTREACH_POLICY = _OutreachPolicy(linesep="\r\n", cte_type="7bit")
+# SMTP line endings and 7-bit transfer encodings, as SES raw messages want them.
+OUTREACH_POLICY = SMTP.clone(cte_type="7bit")
 
 
 def _with_text_footer(text: str, footer: str) -> str:
@@ -124,30 +94,32 @@ def build_outreach_email(
     url = unsubscribe_url(token, settings=settings)
     mailto = make_unsubscribe_mailto_address(sent_id, settings=settings)
 
-    message = EmailMessage(policy=OUTREACH_POLICY)
-    message["From"] = Address(
-        display_name=check_header_value("From", sender_name),
-        addr_spec=check_address("From", from_address or settings.from_address),
+    sender = mailbox(
+        check_header_value("From", sender_name),
+        check_address("From", from_address or settings.from_address),
     )
-    message["To"] = Address(
-        display_name=check_header_value("To", recipient_name) if recipient_name else "",
-        addr_spec=to_address,
-    )
-    message["Subject"] = check_header_value("Subject", subject)
-    message["Date"] = format_datetime(now or datetime.now(UTC))
-    message["Reply-To"] = make_reply_address(sent_id, settings=settings)
-
+    to = mailbox(check_header_value("To", recipient_name) if recipient_name else None, to_address)
+    headers = {
+        "From": sender,
+        "To": to,
+        "Subject": unstructured(check_header_value("Subject", subject)),
+        "Date": format_datetime(now or datetime.now(UTC)),
+        "Reply-To": make_reply_address(sent_id, settings=settings),
+    }
     thread = [format_message_id("References", value) for value in references]
     if in_reply_to is not None:
         parent = format_message_id("In-Reply-To", in_reply_to)
-        message["In-Reply-To"] = parent
+        headers["In-Reply-To"] = parent
         if parent not in thread:
             thread.append(parent)
     if thread:
-        message["References"] = " ".join(dict.fromkeys(thread))
+        headers["References"] = " ".join(dict.fromkeys(thread))
+    headers["List-Unsubscribe"] = f"<{url}>, <mailto:{mailto}?subject=unsubscribe>"
+    headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
-    message["List-Unsubscribe"] = f"<{url}>, <mailto:{mailto}?subject=unsubscribe>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message = EmailMessage(policy=OUTREACH_POLICY)
+    for name, value in headers.items():
+        message[name] = EncodedHeader(name, value)
 
     footer = footer_template.replace("{url}", url)
     message.set_content(_with_text_footer(text, footer))

@@ -3,7 +3,8 @@
 Written against AWS's documentation of HTTP APIs so that a handler tested locally sees
 what it will see deployed: the most specific route wins, headers arrive lower-cased and
 comma-joined, cookies in their own list, a binary body base64-encoded, and a response
-without a `statusCode` is inferred as JSON.
+without a `statusCode` is inferred as JSON. What API Gateway answers itself (no route,
+a refused token, a failed function) is its JSON `{"message": ...}`.
 """
 
 import base64
@@ -17,6 +18,10 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote
 
 from attendry.local.topology import HttpRoute
+
+ROUTED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"})
+"""The methods a route key can name; `ANY` stands for these, so any other (TRACE, CONNECT,
+an invented one) matches no route."""
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript")
 _TEXT_SUFFIXES = ("+json", "+xml")
@@ -37,6 +42,8 @@ class RouteTable:
         self._routes = sorted(routes, key=_specificity)
 
     def match(self, method: str, path: str) -> RouteMatch | None:
+        if method not in ROUTED_METHODS:
+            return None
         segments = path.split("/")[1:]
         for route in self._routes:
             if route.method not in ("ANY", method):
@@ -191,6 +198,18 @@ def json_response(status: int, payload: Any) -> HttpResponse:
     return HttpResponse(status, [("content-type", "application/json")], body)
 
 
+def gateway_response(
+    status: int, message: str, headers: Sequence[tuple[str, str]] = ()
+) -> HttpResponse:
+    """An answer of API Gateway's own, byte for byte: `{"message":"Not Found"}`, compact,
+    as application/json. When no route matches it is 404 Not Found ("Create routes for
+    HTTP APIs in API Gateway", Routing API requests:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-routes.html).
+    """
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
+    return HttpResponse(status, [("content-type", "application/json"), *headers], body)
+
+
 def translate_response(payload: Any) -> HttpResponse:
     """The HTTP response API Gateway makes of a function's payload 2.0 return value."""
     if not isinstance(payload, dict) or "statusCode" not in payload:
@@ -206,5 +225,5 @@ def translate_response(payload: Any) -> HttpResponse:
         text = "" if raw_body is None else str(raw_body)
         body = base64.b64decode(text) if payload.get("isBase64Encoded") else text.encode()
     except (TypeError, ValueError, AttributeError):
-        return json_response(500, {"message": "Internal Server Error"})
+        return gateway_response(500, "Internal Server Error")
     return HttpResponse(status, headers, body)

@@ -2,10 +2,11 @@
 
     attendry-local [dev] [--template PATH] [--api-port N] [--aws-port N] [--no-schedules]
     attendry-local demo [--keep]
-    attendry-local token SUB [--hours N]
+    attendry-local token SUB [--hours N] [--template PATH]
 
 This module imports only the standard library at the top and the runtime inside the
-commands, so `token` answers at once and a mistyped option fails before anything starts.
+commands, so a mistyped option fails before anything starts. `token` reads the template
+(the token must carry its authorizer's issuer and audience) but starts nothing.
 """
 
 import argparse
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     token = commands.add_parser("token", help="print a token the local authorizer accepts")
     token.add_argument("sub", help="the user id (the token's sub claim)")
     token.add_argument("--hours", type=float, default=12.0, help="validity (default 12)")
+    token.add_argument("--template", type=Path, default=Path("template.yaml"))
     return parser
 
 
@@ -78,9 +80,20 @@ def _number(variable: str, default: int) -> int:
 
 
 def _token(options: argparse.Namespace) -> int:
-    from attendry.local.auth import make_token
+    from attendry.local.auth import token_for
+    from attendry.local.system import token_authorizer
+    from attendry.local.template import TemplateError
 
-    print(make_token(options.sub, ttl=timedelta(hours=options.hours)))
+    template = options.template.resolve()
+    if not template.is_file():
+        print(f"attendry-local: no template at {template}", file=sys.stderr)
+        return 2
+    try:
+        authorizer = token_authorizer(template)
+    except TemplateError as error:
+        print(f"attendry-local: {error}", file=sys.stderr)
+        return 1
+    print(token_for(options.sub, authorizer, ttl=timedelta(hours=options.hours)))
     return 0
 
 

@@ -17,10 +17,10 @@ from attendry.local.apigw import (
     HttpResponse,
     RouteTable,
     build_event,
-    json_response,
+    gateway_response,
     translate_response,
 )
-from attendry.local.auth import ForbiddenError, UnauthorizedError, authorize
+from attendry.local.auth import RefusedError, authorize
 from attendry.local.functions import Invocation
 from attendry.local.local_routes import LOCAL_PREFIX, LocalRequest, LocalRoutes
 
@@ -91,7 +91,7 @@ class HttpApiServer:
             )
         match = self.routes.match(request.method, request.raw_path)
         if match is None:
-            return json_response(404, {"message": "Not Found"})
+            return gateway_response(404, "Not Found")
         authorizer_context = None
         if match.route.authorizer is not None:
             try:
@@ -101,10 +101,13 @@ class HttpApiServer:
                     match.route.scopes,
                     self.jwt_secret,
                 )
-            except UnauthorizedError:
-                return json_response(401, {"message": "Unauthorized"})
-            except ForbiddenError:
-                return json_response(403, {"message": "Forbidden"})
+            except RefusedError as refused:
+                challenge = refused.www_authenticate
+                return gateway_response(
+                    refused.status,
+                    refused.message,
+                    [("www-authenticate", challenge)] if challenge else [],
+                )
         event = build_event(
             request,
             match,
@@ -115,7 +118,7 @@ class HttpApiServer:
         invocation = self.invoke(match.route.function_id, event)
         if invocation.failed:
             log.error("%s failed: %s", match.route.function_id, invocation.error)
-            return json_response(500, {"message": "Internal Server Error"})
+            return gateway_response(500, "Internal Server Error")
         return translate_response(invocation.payload)
 
 
@@ -142,13 +145,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = api.handle(request, headers)
         except Exception:
             log.exception("%s %s failed in the local runtime", self.command, self.path)
-            response = json_response(500, {"message": "Internal Server Error"})
+            response = gateway_response(500, "Internal Server Error")
         self._write(response, request.request_id)
         elapsed_ms = (time.monotonic() - started) * 1000
         log.info("%s %s %d %.0f ms", self.command, self.path, response.status, elapsed_ms)
 
-    # The names http.server looks up for each method.
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+    def __getattr__(self, name: str) -> Any:
+        """http.server looks up `do_<METHOD>` and answers an HTML 501 where it finds none;
+        API Gateway answers every method, one it does not route with its JSON 404."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("transfer-encoding", "").lower():

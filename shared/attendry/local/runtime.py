@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from attendry.local.apigw import RouteTable
-from attendry.local.auth import jwt_secret, make_token
+from attendry.local.auth import jwt_secret, token_for
 from attendry.local.aws import local_client
 from attendry.local.control_routes import add_control_routes
 from attendry.local.environment import function_environment
@@ -246,7 +246,8 @@ class LocalRuntime:
         return self.stack.resources()
 
     def make_token(self, sub: str) -> str:
-        return make_token(sub, secret=self.jwt_secret)
+        """A token the template's authorizer accepts for user `sub`."""
+        return token_for(sub, self.topology.token_authorizer, secret=self.jwt_secret)
 
     def schedule(self, name: str) -> ScheduleDef:
         """A schedule by logical id, rule Name or SAM event name."""

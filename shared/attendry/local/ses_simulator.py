@@ -21,7 +21,12 @@ bounce as if the recipient's address is on the global suppression list" — a bo
 `Reject` (SES publishes `Reject` only for a virus). Events go through moto's SNS, so every
 subscription of the topic (the SQS queue, the HTTPS webhook) receives them, as on AWS.
 
-`POST /_local/ses/events` publishes one event record given by hand the same way.
+`POST /_local/ses/events` publishes one event record given by hand the same way. SES
+publishes an email's events through the configuration set it was sent with, so a record
+whose `mail.messageId` is an email the stand-in accepted goes through that email's set,
+whatever its `ses:configuration-set` tag says (a record copied from AWS's documentation
+names `ConfigSet`), and the tag is set to it, as in every record SES publishes. A record of
+any other message goes through the set its tag names; one naming neither is refused.
 """
 
 import base64
@@ -395,21 +400,32 @@ class SesSimulator:
         self.publisher = publisher
         self.now = now or (lambda: datetime.now(UTC))
         self._inbox: queue.Queue[AcceptedEmail] = queue.Queue()
+        self._sent_with: dict[str, str] = {}
+        self._sent_with_lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         install_send_email_recorder()
-        _listen(self._inbox.put)
+        _listen(self._accepted)
         self._thread = threading.Thread(target=self._run, name="ses-simulator", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        _stop_listening(self._inbox.put)
+        _stop_listening(self._accepted)
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+
+    def _accepted(self, email: AcceptedEmail) -> None:
+        """Keep the email's configuration set before SendEmail answers, so an event posted
+        for the message id the Sender is given already finds it; publish from the thread."""
+        configuration_set = self.publisher.destinations.configuration_set_of(email)
+        if configuration_set is not None:
+            with self._sent_with_lock:
+                self._sent_with[email.ses_message_id] = configuration_set
+        self._inbox.put(email)
 
     def _run(self) -> None:
         while not self._stopping.is_set():
@@ -438,7 +454,16 @@ class SesSimulator:
             raise LocalRouteError(
                 400, 'Give one SES event record: a JSON object with "eventType" and "mail".'
             )
-        configuration_set = self._configuration_set_of(event)
+        mail = event.get("mail")
+        if not isinstance(mail, dict):
+            raise LocalRouteError(400, 'The record has no "mail" object.')
+        stated = mail.get("tags")
+        tags: dict[str, Any] = stated if isinstance(stated, dict) else {}
+        configuration_set = self._sent_with_set(mail.get("messageId"))
+        if configuration_set is None:
+            configuration_set = self._tagged_set(mail.get("messageId"), tags)
+        else:
+            mail["tags"] = {**tags, CONFIGURATION_SET_TAG: [configuration_set]}
         published = self.publisher.publish(event, configuration_set)
         if not published:
             raise LocalRouteError(
@@ -448,22 +473,26 @@ class SesSimulator:
             )
         return json_response(202, {"configuration_set": configuration_set, "published": published})
 
-    def _configuration_set_of(self, event: dict[str, Any]) -> str:
-        mail = event.get("mail")
-        tags = mail.get("tags") if isinstance(mail, dict) else None
-        named = tags.get(CONFIGURATION_SET_TAG) if isinstance(tags, dict) else None
+    def _sent_with_set(self, message_id: Any) -> str | None:
+        """The configuration set the accepted email `message_id` was sent with, if any."""
+        if not isinstance(message_id, str):
+            return None
+        with self._sent_with_lock:
+            return self._sent_with.get(message_id)
+
+    def _tagged_set(self, message_id: Any, tags: dict[str, Any]) -> str:
+        """The configuration set the record's tag names, when the template has it."""
+        named = tags.get(CONFIGURATION_SET_TAG)
+        tagged = str(named[0]) if isinstance(named, list) and named else None
         known = self.publisher.destinations.by_configuration_set
-        if isinstance(named, list) and named:
-            if str(named[0]) not in known:
-                raise LocalRouteError(422, f"The template has no event destination for {named[0]}.")
-            return str(named[0])
-        if len(known) != 1:
-            raise LocalRouteError(
-                400,
-                f'Name the configuration set in mail.tags["{CONFIGURATION_SET_TAG}"]; '
-                f"the template has {len(known)}.",
-            )
-        return next(iter(known))
+        if tagged is not None and tagged in known:
+            return tagged
+        raise LocalRouteError(
+            422,
+            f"mail.messageId {message_id!r} is no email the local SES accepted, and "
+            f'mail.tags["{CONFIGURATION_SET_TAG}"] names {tagged!r}, not a configuration set '
+            f"with an event destination in the template ({', '.join(sorted(known)) or 'none'}).",
+        )
 
 
 def ses_simulator_extension(runtime: "LocalRuntime") -> None:

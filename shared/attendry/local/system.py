@@ -10,9 +10,12 @@ from pathlib import Path
 from attendry.local.functions import DEFAULT_INSTANCES
 from attendry.local.inbound import inbound_extension
 from attendry.local.outbox import outbox_extension
-from attendry.local.runtime import LocalRuntime
+from attendry.local.runtime import DEFAULT_API_PORT, DEFAULT_AWS_PORT, LOCAL_HOST, LocalRuntime
 from attendry.local.ses_simulator import ses_simulator_extension
 from attendry.local.sns_https import sns_https_extension
+from attendry.local.stack import LocalAddresses, LocalStack
+from attendry.local.template import read_template
+from attendry.local.topology import JwtAuthorizerDef, read_topology
 
 # Locally the SES events topic is also delivered to the webhook, so both ways in run.
 LOCAL_PARAMETERS = {"SesWebhookSubscription": "true"}
@@ -40,3 +43,16 @@ def local_system(
         extensions=EXTENSIONS,
         instances=instances,
     )
+
+
+def token_authorizer(template: Path) -> JwtAuthorizerDef | None:
+    """The authorizer local tokens are made for, read from the template as `local_system`
+    reads it but without starting anything: its issuer and audience name no port."""
+    addresses = LocalAddresses(
+        aws_endpoint=f"http://{LOCAL_HOST}:{DEFAULT_AWS_PORT}",
+        api_url=f"http://{LOCAL_HOST}:{DEFAULT_API_PORT}",
+    )
+    stack = LocalStack(
+        read_template(template, addresses.pseudo_parameters()), addresses, LOCAL_PARAMETERS
+    )
+    return read_topology(stack).token_authorizer

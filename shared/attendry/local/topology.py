@@ -40,7 +40,7 @@ class FunctionDef:
 @dataclass(frozen=True)
 class JwtAuthorizerDef:
     name: str
-    issuer: str | None
+    issuer: str
     audience: tuple[str, ...]
     identity_header: str = "authorization"  # identitySource: $request.header.<name>
 
@@ -95,6 +95,11 @@ class Topology:
     routes: tuple[HttpRoute, ...]
     queue_mappings: tuple[QueueMapping, ...]
     schedules: tuple[ScheduleDef, ...]
+
+    @property
+    def token_authorizer(self) -> JwtAuthorizerDef | None:
+        """The authorizer local tokens are made for: the first one a route uses."""
+        return next((route.authorizer for route in self.routes if route.authorizer), None)
 
 
 def read_topology(stack: LocalStack) -> Topology:
@@ -199,12 +204,21 @@ def _route_security(
             if config.get("type") != "jwt":
                 raise TemplateError(f"{where}: only JWT authorizers are emulated ({name})")
             jwt_config = stack.resolve(config.get("jwtConfiguration") or {})
-            audience = jwt_config.get("audience") or []
+            issuer = jwt_config.get("issuer")
+            listed = jwt_config.get("audience") or []
+            audience = tuple(
+                str(entry) for entry in (listed if isinstance(listed, list) else [listed]) if entry
+            )
+            if not issuer or not audience:
+                # API Gateway refuses such an authorizer too: both are required for JWT.
+                raise TemplateError(
+                    f"{where}: JWT authorizer {name} needs an issuer and an audience"
+                )
             source = str(config.get("identitySource") or "$request.header.Authorization")
             authorizer = JwtAuthorizerDef(
                 name=name,
-                issuer=jwt_config.get("issuer") or None,
-                audience=tuple(audience if isinstance(audience, list) else [audience]),
+                issuer=str(issuer),
+                audience=audience,
                 identity_header=source.removeprefix("$request.header.").lower(),
             )
             return authorizer, tuple(scopes or ())

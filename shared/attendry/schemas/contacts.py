@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
+from attendry.email.headers import header_text
 from attendry.schemas.common import Resource
 
 
@@ -21,9 +22,23 @@ Topics = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Fi
 
 
 class ContactCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Ada Lovelace",
+                    "email": "ada@example.com",
+                    "title": "CTO",
+                    "company": "Analytical Engines",
+                    "topics": ["computing"],
+                    "timezone": "Europe/London",
+                }
+            ]
+        },
+    )
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(header_text("name"))]
     email: EmailStr | None = None
     title: Annotated[str, Field(max_length=200)] | None = None
     company: Annotated[str, Field(max_length=200)] | None = None

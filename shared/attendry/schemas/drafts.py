@@ -8,29 +8,38 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from attendry.db.enums import Channel, DeliveryStatus, DraftKind, DraftStatus
 from attendry.db.models import OutreachDraft, OutreachSent
-from attendry.email.headers import UnsafeHeaderError, check_header_value
+from attendry.email.headers import header_text
 from attendry.schemas.common import Resource
 
 MAX_SUBJECT_CHARS = 300
 MAX_BODY_CHARS = 100_000
 
 
-def _safe_subject(value: str) -> str:
-    """The subject becomes a header: a line break in it is refused, naming the field."""
-    try:
-        return check_header_value("subject", value)
-    except UnsafeHeaderError as error:
-        raise ValueError(f"subject {error.reason}") from error
-
-
-Subject = Annotated[str, Field(max_length=MAX_SUBJECT_CHARS), AfterValidator(_safe_subject)]
+# The subject becomes a header: anything unsafe in it is refused, naming the field.
+Subject = Annotated[
+    str, Field(max_length=MAX_SUBJECT_CHARS), AfterValidator(header_text("subject"))
+]
 Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_CHARS)]
+
+
+def _documented_update(schema: dict[str, Any]) -> None:
+    """The rules `_something_to_change` enforces, stated where a client reads them: one
+    field at least, and `subject` and `message_body` are never null (only `html_body` is)."""
+    schema["minProperties"] = 1
+    for name in ("subject", "message_body"):
+        field = schema["properties"][name]
+        field.pop("default", None)
+        field.update(next(option for option in field.pop("anyOf") if option != {"type": "null"}))
+    schema["examples"] = [{"subject": "Your talk at Data Summit", "message_body": "Hello Ada, ..."}]
 
 
 class DraftUpdate(BaseModel):
     """Only the fields given change; `html_body: null` removes the HTML part."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_documented_update,
+    )
 
     subject: Subject | None = None
     message_body: Body | None = None
@@ -48,7 +57,10 @@ class DraftUpdate(BaseModel):
 
 
 class DraftRejection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Too formal; I know Ada already."}]},
+    )
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 

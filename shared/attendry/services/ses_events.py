@@ -290,22 +290,26 @@ def _reconciled_by_tag(
         return None
     with _orm(connection) as session:
         found = session.execute(
-            select(OutreachSent.draft_id, OutreachSent.ses_message_id).where(
-                OutreachSent.id == sent_id
-            )
+            select(OutreachSent.draft_id).where(OutreachSent.id == sent_id)
         ).first()
         if found is None:
             return None
-        if found.ses_message_id is not None:
-            logger.warning(
-                "SES event of a second SES message for one sent row",
-                extra={"sent_id": str(sent_id), "recorded_ses_message_id": found.ses_message_id},
-            )
         if found.draft_id is not None:
             session.get(OutreachDraft, found.draft_id, with_for_update=True)
         sent = session.get(OutreachSent, sent_id, with_for_update=True)
         if sent is None:
             return None
+        # Read under the lock: the Sender may have recorded this very message id since the
+        # lookup by id missed it (its transaction was open), which is no second message.
+        if sent.ses_message_id not in (None, event.mail.message_id):
+            logger.warning(
+                "SES event of a second SES message for one sent row",
+                extra={
+                    "sent_id": str(sent_id),
+                    "recorded_ses_message_id": sent.ses_message_id,
+                    "event_ses_message_id": event.mail.message_id,
+                },
+            )
         reconciled = False
         if sent.ses_message_id is None or sent.delivery_status == DeliveryStatus.SENDING:
             reconciled = record_ses_acceptance(

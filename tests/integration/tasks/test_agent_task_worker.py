@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from attendry.db.engine import session_scope
 from attendry.db.enums import TaskStatus
-from attendry.db.models import AgentTask, LlmUsage, Notification, OutreachDraft
+from attendry.db.models import AgentTask, LlmUsage, Notification, Opportunity, OutreachDraft
 from tests.fixtures.fake_gemini import FakeGemini, answer, error
 from tests.integration.tasks.conftest import (
     MAX_RECEIVE_COUNT,
@@ -395,3 +395,70 @@ def test_a_gemini_drafting_is_counted_in_the_llm_spend_metrics(
     assert emf["LlmCalls"] == [1.0]
     assert emf["LlmTokens"] == [float(usage.input_tokens + usage.output_tokens)]
     assert emf["LlmCostUsd"] == [pytest.approx(float(usage.cost_usd))]
+
+
+def test_an_llm_subject_that_decodes_to_a_header_line_fails_the_task_with_the_reason(
+    world: World, gemini: FakeGemini, queues: Queues, agent_task_handler: Handler
+) -> None:
+    # Given Gemini answers, every time, a subject that is an RFC 2047 encoded-word whose
+    # decoded form is "Hi\r\nBcc: evil@attacker.example"
+    injected = {**GEMINI_DRAFT, "subject": "=?utf-8?b?SGkNCkJjYzogZXZpbEBhdHRhY2tlci5leGFtcGxl?="}
+    gemini.script(answer(injected), answer(injected))
+    task_id = queue_task(world)
+    enqueue(queues, task_id)
+
+    # When the task runs
+    response, _ = deliver(queues, agent_task_handler)
+
+    # Then no draft exists, and the task failed for good saying which field and why
+    assert response == {"batchItemFailures": []}
+    assert len(gemini.requests) == 2
+    failed = task(task_id)
+    assert failed.status is TaskStatus.FAILED
+    assert failed.error is not None
+    assert "subject" in failed.error
+    assert "encoded-word" in failed.error
+    assert "line break or control character" in failed.error
+    assert drafts_of(task_id) == []
+
+
+def test_an_llm_subject_that_only_looks_like_an_encoded_word_is_kept_as_text(
+    world: World, gemini: FakeGemini, queues: Queues, agent_task_handler: Handler
+) -> None:
+    # Given Gemini answers a subject holding a harmless encoded-word
+    subject = "=?utf-8?b?SGVsbG8=?= from DataConf"
+    gemini.script(answer({**GEMINI_DRAFT, "subject": subject}))
+    task_id = queue_task(world)
+    enqueue(queues, task_id)
+
+    # When the task runs
+    deliver(queues, agent_task_handler)
+
+    # Then the draft keeps the text exactly as written, for the user to see and judge
+    [draft] = drafts_of(task_id)
+    assert draft.subject == subject
+
+
+def test_an_event_title_that_would_spoof_the_offline_subject_fails_the_task_clearly(
+    world: World, queues: Queues, agent_task_handler: Handler
+) -> None:
+    # Given an event whose title carries a right-to-left override (the offline drafter
+    # puts the event's title in the subject)
+    with session_scope() as session:
+        event = session.get(Opportunity, world.opportunity_id)
+        assert event is not None
+        event.title = "DataConf \u202egnp.exe"
+    task_id = queue_task(world)
+    enqueue(queues, task_id)
+
+    # When the task runs
+    response, _ = deliver(queues, agent_task_handler)
+
+    # Then it fails for good with the reason, and no draft exists
+    assert response == {"batchItemFailures": []}
+    failed = task(task_id)
+    assert failed.status is TaskStatus.FAILED
+    assert failed.error is not None
+    assert "subject" in failed.error
+    assert "U+202E" in failed.error
+    assert drafts_of(task_id) == []

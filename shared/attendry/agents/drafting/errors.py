@@ -9,6 +9,8 @@ even for a drafting that failed.
 
 from typing import ClassVar
 
+from pydantic import ValidationError
+
 from attendry.agents.drafting.models import LlmUsage
 from attendry.errors import DomainError
 
@@ -53,3 +55,12 @@ class LlmUnavailable(LlmTransientError):  # noqa: N818 - the name the task runne
     """5xx, a timeout or a connection failure after the client's retries."""
 
     code = "llm_unavailable"
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """The first few problems of a draft that failed its schema, each with its field."""
+    parts = [
+        f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
+        for err in exc.errors()[:3]
+    ]
+    return "; ".join(parts)

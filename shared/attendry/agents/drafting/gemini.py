@@ -20,6 +20,7 @@ from attendry.agents.drafting.errors import (
     LlmError,
     LlmRateLimited,
     LlmUnavailable,
+    validation_summary,
 )
 from attendry.agents.drafting.models import (
     DraftRequest,
@@ -80,7 +81,7 @@ class GeminiDrafter:
             try:
                 final = _finish(draft, request)
             except ValidationError as exc:
-                problem = f"the draft is invalid once completed: {_summary(exc)}"
+                problem = f"the draft is invalid once completed: {validation_summary(exc)}"
                 continue
             return DraftResult(
                 draft=final,
@@ -203,14 +204,6 @@ def _billed_tokens(response: "GenerateContentResponse") -> tuple[int, int]:
     return meta.prompt_token_count or 0, output
 
 
-def _summary(exc: ValidationError) -> str:
-    parts = [
-        f"{'.'.join(str(p) for p in err['loc']) or 'answer'}: {err['msg']}"
-        for err in exc.errors()[:3]
-    ]
-    return "; ".join(parts)
-
-
 def _read_draft(response: "GenerateContentResponse") -> tuple[EmailDraft | None, str]:
     if isinstance(response.parsed, EmailDraft):
         return response.parsed, ""
@@ -225,7 +218,7 @@ def _read_draft(response: "GenerateContentResponse") -> tuple[EmailDraft | None,
     try:
         return EmailDraft.model_validate_json(text), ""
     except ValidationError as exc:
-        return None, f"the answer did not match the draft schema ({_summary(exc)})"
+        return None, f"the answer did not match the draft schema ({validation_summary(exc)})"
 
 
 def _finish(draft: EmailDraft, request: DraftRequest) -> EmailDraft:

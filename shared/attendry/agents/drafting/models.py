@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -18,6 +19,8 @@ from pydantic import (
     NonNegativeInt,
     model_validator,
 )
+
+from attendry.email.headers import header_text
 
 SUBJECT_MAX = 150
 TEXT_BODY_MAX = 8_000
@@ -149,6 +152,7 @@ class EmailDraft(BaseModel):
     subject: Annotated[
         OneLine,
         Field(min_length=1, max_length=SUBJECT_MAX, description="One line, no line breaks."),
+        AfterValidator(header_text("subject")),
     ]
     text_body: Annotated[
         str,

@@ -15,6 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from pydantic import ValidationError
+
+from attendry.agents.drafting.errors import DraftingError, validation_summary
 from attendry.agents.drafting.models import (
     SUBJECT_MAX,
     DraftRequest,
@@ -553,11 +556,17 @@ class OfflineDrafter:
                     notes.append("Instructions are not added to a late, short follow-up.")
         paragraphs = [writer.greeting(), *(p for p in body if p), writer.closing()]
 
-        draft = EmailDraft(
-            subject=_shorten(subject, SUBJECT_MAX),
-            text_body="\n\n".join(paragraphs),
-            html_body=_html(paragraphs),
-        )
+        try:
+            draft = EmailDraft(
+                subject=_shorten(subject, SUBJECT_MAX),
+                text_body="\n\n".join(paragraphs),
+                html_body=_html(paragraphs),
+            )
+        except ValidationError as error:
+            # The event's or contact's own text can make a subject no header may carry.
+            raise DraftingError(
+                f"The offline drafter's email cannot be sent: {validation_summary(error)}"
+            ) from error
         return DraftResult(
             draft=draft,
             generator=GeneratorInfo(

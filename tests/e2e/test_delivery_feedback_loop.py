@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, OutreachDraft, SesEvent
-from attendry.local.runtime import LocalRuntime
+from attendry_local.runtime import LocalRuntime
 from tests.fixtures.ses import ses_event
 from tests.local.support import Response, http, wait_until
 

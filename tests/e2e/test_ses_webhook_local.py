@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attendry.db.models import SesEvent
-from attendry.local.aws import local_client
-from attendry.local.runtime import LocalRuntime
+from attendry_local.aws import local_client
+from attendry_local.runtime import LocalRuntime
 from tests.fixtures.sns import SES_DELIVERY_EVENT, SigningIdentity, notification
 from tests.local.support import http, wait_until
 

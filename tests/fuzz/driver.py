@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from attendry.local.postgres import scratch_database, scratch_server
-from attendry.local.system import local_system
+from attendry_local.postgres import scratch_database, scratch_server
+from attendry_local.system import local_system
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -33,7 +33,7 @@ USERS = ("alice", "bob")
 REPORT = "report.json"
 HAR = "requests.har"
 # The local HTTP API's server (http.server) has no handler for these and answers 501
-# before any route runs, so no answer of the API's to judge (attendry.local.http_api).
+# before any route runs, so no answer of the API's to judge (attendry_local.http_api).
 UNSERVED_METHODS = ("TRACE", "QUERY")
 
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from sqlalchemy import Engine, event, text
 
-from attendry.config import DatabaseSettings, database_settings
+from attendry.core.config import DatabaseSettings, database_settings
 from attendry.db.engine import RdsAuthToken, create_database_engine, get_engine, normalize_url
 from tests.unit.test_db_engine import DATABASE_VARIABLES, rds_client
 

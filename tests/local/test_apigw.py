@@ -2,8 +2,8 @@
 
 import pytest
 
-from attendry.local.apigw import RouteTable, translate_response
-from attendry.local.topology import HttpRoute
+from attendry_local.apigw import RouteTable, translate_response
+from attendry_local.topology import HttpRoute
 
 
 def route(method: str, path: str) -> HttpRoute:

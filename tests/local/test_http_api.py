@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 
-from attendry.local.auth import make_token
-from attendry.local.runtime import LocalRuntime
+from attendry_local.auth import make_token
+from attendry_local.runtime import LocalRuntime
 from tests.local.support import LEAK_CHECK_VARIABLE, Response, http
 
 # The documented local secret is short on purpose.

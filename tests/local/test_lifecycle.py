@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from attendry.local.runtime import LocalRuntime
-from attendry.local.template import TemplateError
+from attendry_local.runtime import LocalRuntime
+from attendry_local.template import TemplateError
 from tests.local.support import APP_TEMPLATE, MINIMAL_TEMPLATE, http, wait_until
 
 

@@ -7,12 +7,12 @@ from typing import Any
 import jwt
 import pytest
 
-from attendry.local.apigw import json_response
-from attendry.local.auth import DEFAULT_JWT_SECRET
-from attendry.local.aws import local_client
-from attendry.local.functions import DEFAULT_INSTANCES
-from attendry.local.provision import Provisioner
-from attendry.local.runtime import LocalRuntime
+from attendry_local.apigw import json_response
+from attendry_local.auth import DEFAULT_JWT_SECRET
+from attendry_local.aws import local_client
+from attendry_local.functions import DEFAULT_INSTANCES
+from attendry_local.provision import Provisioner
+from attendry_local.runtime import LocalRuntime
 from tests.local.support import QueueInbox, http, wait_until
 
 # The documented local secret is short on purpose.

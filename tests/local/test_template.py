@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from attendry.local.stack import LocalAddresses, LocalStack
-from attendry.local.template import Template, TemplateError, load_template, read_template
-from attendry.local.topology import read_topology
+from attendry_local.stack import LocalAddresses, LocalStack
+from attendry_local.template import Template, TemplateError, load_template, read_template
+from attendry_local.topology import read_topology
 from tests.local.support import APP_TEMPLATE
 
 ADDRESSES = LocalAddresses(aws_endpoint="http://127.0.0.1:4566", api_url="http://127.0.0.1:3000")

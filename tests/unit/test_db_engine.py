@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 
-from attendry.config import DatabaseSettings
+from attendry.core.config import DatabaseSettings
 from attendry.db.engine import RdsAuthToken, database_url, normalize_url
 
 DATABASE_VARIABLES = ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER")

@@ -17,9 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from attendry.core.errors import InvalidInputError
 from attendry.db.enums import AgentType
 from attendry.email.headers import header_text
-from attendry.errors import InvalidInputError
 from attendry.schemas.common import Flag, Integer, Number, TimeOfDay
 
 

@@ -37,8 +37,8 @@ from attendry.api.request_body import (
     load_json_body,
     takes_non_json_body,
 )
-from attendry.config import api_settings
-from attendry.errors import InvalidInputError
+from attendry.core.config import api_settings
+from attendry.core.errors import InvalidInputError
 from attendry.schemas.common import error_body
 
 

@@ -3,7 +3,7 @@
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-from attendry.errors import UnauthorizedError
+from attendry.core.errors import UnauthorizedError
 
 
 def current_user_id(router: Router) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from attendry.errors import (
+from attendry.core.errors import (
     ConflictError,
     DomainError,
     InvalidInputError,
@@ -14,7 +14,7 @@ from attendry.errors import (
     PayloadTooLargeError,
     UnauthorizedError,
 )
-from attendry.observability import logger
+from attendry.core.observability import logger
 from attendry.schemas.common import error_body
 
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {

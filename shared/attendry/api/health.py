@@ -8,8 +8,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from attendry.api.responses import PUBLIC
+from attendry.core.observability import logger
 from attendry.db.engine import read_scope
-from attendry.observability import logger
 
 router = Router()
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from attendry.api.request_body import MAX_JSON_DEPTH, takes_non_json_body
-from attendry.config import api_settings
+from attendry.core.config import api_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI

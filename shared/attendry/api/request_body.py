@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from attendry.errors import InvalidInputError
+from attendry.core.errors import InvalidInputError
 
 JSON_MEDIA_TYPE = "application/json"
 MAX_JSON_DEPTH = 32

@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from attendry.api.errors import error_response
 from attendry.api.responses import PUBLIC, error
-from attendry.observability import logger
+from attendry.core.observability import logger
 from attendry.schemas.webhooks import WebhookReceipt
 
 router = Router()
@@ -72,7 +72,7 @@ SNS_MESSAGE_BODY = {
     },
 )
 def ses_webhook() -> Response[str]:
-    from attendry.adapters.sns_signature import SnsMessageError, SnsVerificationError
+    from attendry.platform.sns_signature import SnsMessageError, SnsVerificationError
     from attendry.services.ses_webhook import SubscriptionConfirmationError, default_ses_webhook
 
     body = router.current_event.decoded_body or ""

@@ -24,7 +24,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from attendry.config import DatabaseSettings, database_settings
+from attendry.core.config import DatabaseSettings, database_settings
 
 DRIVER = "postgresql+psycopg"
 APPLICATION_NAME = "attendry"

@@ -17,9 +17,9 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Integer, Select, bindparam, tuple_
 
+from attendry.core.errors import InvalidInputError
 from attendry.db.driver import driver_dict_cursor, driver_value
 from attendry.db.models import Timestamped
-from attendry.errors import InvalidInputError
 
 KeysetPage = tuple[list[dict[str, Any]], str | None]
 

@@ -8,9 +8,9 @@ database alone. Deleting the resource (or the stack) never drops anything: the c
 own deletion policy decides what becomes of the data.
 """
 
-from attendry.adapters.cloudformation import CustomResourceRequest, RequestType, answer
+from attendry.core.observability import logger
 from attendry.db import migrate
-from attendry.observability import logger
+from attendry.platform.cloudformation import CustomResourceRequest, RequestType, answer
 
 PHYSICAL_ID = "attendry-database-schema"
 

@@ -55,14 +55,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sqs import SqsQueue
+from attendry.core.errors import DomainError
+from attendry.core.observability import logger
 from attendry.db.driver import driver_cursor, driver_value
 from attendry.db.engine import get_engine
 from attendry.db.enums import DeliveryStatus, FollowupReason
 from attendry.db.models import Base, OutreachDraft, OutreachSent
 from attendry.db.models import SesEvent as SesEventRow
-from attendry.errors import DomainError
-from attendry.observability import logger
+from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.platform.sqs import SqsQueue
 from attendry.rules.delivery_progress import Progress, SentFacts, progress
 from attendry.rules.suppression import is_hard_bounce
 from attendry.schemas.ses_events import (
@@ -73,7 +74,6 @@ from attendry.schemas.ses_events import (
     SnsMessageType,
 )
 from attendry.services.account_safety import pause_if_unsafe
-from attendry.services.batch import park_on_dead_letter_queue
 from attendry.services.delivery_settings import (
     AccountSafetySettings,
     SesEventsSettings,

@@ -5,7 +5,7 @@ users (a Follow-up agent and ten contacts each), the sent messages, and the foll
 the scheduled ones (due times spread over a month, a fifth of them due),
 twice as many already drafted, sent or cancelled (the history the partial index leaves
 out), and ten users whose sending is paused. The timed statement is the sweep's own
-(`attendry.services.followup_sweep.due_followups`), run through SQLAlchemy in a
+(`attendry.followups.sweep.due_followups`), run through SQLAlchemy in a
 transaction that is rolled back, so every run claims the same due rows.
 """
 
@@ -19,7 +19,7 @@ import psycopg
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from attendry.services.followup_sweep import due_followups
+from attendry.followups.sweep import due_followups
 from benchmarks.lambda_harness import libpq_dsn
 
 USERS = 1_000

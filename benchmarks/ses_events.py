@@ -176,8 +176,8 @@ def _use_database(database_url: str) -> None:
     """
     from attendry.core.config import database_settings
     from attendry.db.engine import get_engine
-    from attendry.services.delivery_settings import ses_events_settings
-    from attendry.services.ses_events import default_consumer
+    from attendry.delivery.service import default_consumer
+    from attendry.delivery.settings import ses_events_settings
 
     os.environ["DATABASE_URL"] = database_url
     if get_engine.cache_info().currsize:

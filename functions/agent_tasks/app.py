@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
 from attendry.platform.queue import logging_failures
-from attendry.services.task_runner import GaveUp, RetryLater, default_runner
+from attendry.tasks.runner import GaveUp, RetryLater, default_runner
 
 # A batch where every record failed is still a partial response: each item's retry is
 # already scheduled through its visibility, so the invocation itself must not fail.

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
-from attendry.services.drafts import redrive_approved_drafts
+from attendry.outreach.service import redrive_approved_drafts
 
 
 @logger.inject_lambda_context

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
-from attendry.services.followup_sweep import sweep_followups
+from attendry.followups.sweep import sweep_followups
 
 
 @logger.inject_lambda_context

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
+from attendry.inbound.consumer import default_consumer
 from attendry.platform.queue import logging_failures
-from attendry.services.inbound_mail import default_consumer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

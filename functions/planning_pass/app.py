@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
-from attendry.services.planning_pass import planning_pass
+from attendry.planning.hourly_pass import planning_pass
 
 
 @logger.inject_lambda_context

@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
+from attendry.delivery.service import SesEventsUnavailableError, default_consumer
 from attendry.platform.queue import logging_failures
-from attendry.services.ses_events import SesEventsUnavailableError, default_consumer
 
 # With the database away every record fails; that is still a partial response, and each
 # record comes back after its visibility timeout.

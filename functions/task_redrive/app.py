@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
-from attendry.services.task_redrive import redrive_queued_tasks
+from attendry.tasks.redrive import redrive_queued_tasks
 
 
 @logger.inject_lambda_context

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attendry.agents.settings import FollowupSettings, SendWindow, Weekday
-from attendry.rules.followup_timing import (
+from attendry.followups.rules import (
     Cancel,
     Escalate,
     EventDates,

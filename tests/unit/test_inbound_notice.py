@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from attendry.services.inbound_mail import parse_notification
+from attendry.inbound.consumer import parse_notification
 from attendry_local.inbound import ReceiptRoute, build_email, ses_inbound_message_id
 from attendry_local.local_routes import LocalRouteError
 from tests.fixtures.ses_inbound import receipt_notice, sns_envelope

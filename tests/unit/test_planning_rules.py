@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from attendry.rules.planning import (
+from attendry.planning.rules import (
     ContactFacts,
     EventFacts,
     assess,

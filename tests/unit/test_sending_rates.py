@@ -2,7 +2,7 @@
 
 import pytest
 
-from attendry.rules.sending_rates import (
+from attendry.sending.rates import (
     PauseReason,
     RateLimits,
     SendingSample,

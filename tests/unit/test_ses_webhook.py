@@ -6,17 +6,17 @@ from typing import Any
 
 import pytest
 
+from attendry.delivery.service import MalformedSesEventError
+from attendry.delivery.webhook import (
+    SesWebhook,
+    SesWebhookSettings,
+    SubscriptionConfirmationError,
+)
+from attendry.delivery.webhook_schemas import WebhookAction
 from attendry.platform.sns_signature import (
     SnsMessageError,
     SnsSignatureVerifier,
     SnsVerificationError,
-)
-from attendry.schemas.webhooks import WebhookAction
-from attendry.services.ses_events import MalformedSesEventError
-from attendry.services.ses_webhook import (
-    SesWebhook,
-    SesWebhookSettings,
-    SubscriptionConfirmationError,
 )
 from tests.fixtures.sns import (
     CERT_URL,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from attendry.rules.suppression import (
+from attendry.suppression.rules import (
     TransientBouncePolicy,
     complaint_suppresses,
     is_hard_bounce,

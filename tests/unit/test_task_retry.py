@@ -6,10 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from attendry.platform.sqs import MAX_VISIBILITY_TIMEOUT_S
-from attendry.schemas.tasks import DraftOutreachInput, DraftOutreachTask
-from attendry.services.task_runner import retry_delay_s
-from attendry.services.task_settings import TaskSettings
-from attendry.services.tasks import request_hash
+from attendry.tasks.runner import retry_delay_s
+from attendry.tasks.schemas import DraftOutreachInput, DraftOutreachTask
+from attendry.tasks.service import request_hash
+from attendry.tasks.settings import TaskSettings
 
 SETTINGS = TaskSettings(retry_base_delay_s=30, retry_max_delay_s=900)
 

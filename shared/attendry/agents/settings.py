@@ -20,7 +20,7 @@ from pydantic import (
 from attendry.core.errors import InvalidInputError
 from attendry.db.enums import AgentType
 from attendry.email.headers import header_text
-from attendry.schemas.common import Flag, Integer, Number, TimeOfDay
+from attendry.http.schemas import Flag, Integer, Number, TimeOfDay
 
 
 class Weekday(StrEnum):

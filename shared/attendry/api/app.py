@@ -12,34 +12,32 @@ import pydantic_core
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from attendry.api import (
-    agent_messages,
-    agents,
-    contacts,
-    drafts,
-    followups,
-    health,
-    notifications,
-    opportunities,
-    planning,
-    sending,
-    tasks,
-    unsubscribe,
-    usage,
-    webhooks,
-)
-from attendry.api.errors import allowed_methods, register_error_handlers
+from attendry.agents import api as agents
+from attendry.api import health
 from attendry.api.openapi import register_openapi_routes
-from attendry.api.request_body import (
+from attendry.contacts import api as contacts
+from attendry.core.config import api_settings
+from attendry.core.errors import InvalidInputError
+from attendry.delivery import api as webhooks
+from attendry.followups import api as followups
+from attendry.http.errors import allowed_methods, register_error_handlers
+from attendry.http.request_body import (
     JSON_MEDIA_TYPE,
     body_text,
     is_json_media_type,
     load_json_body,
     takes_non_json_body,
 )
-from attendry.core.config import api_settings
-from attendry.core.errors import InvalidInputError
-from attendry.schemas.common import error_body
+from attendry.http.schemas import error_body
+from attendry.messaging import api as agent_messages
+from attendry.notifications import api as notifications
+from attendry.opportunities import api as opportunities
+from attendry.outreach import api as drafts
+from attendry.planning import api as planning
+from attendry.sending import api as sending
+from attendry.suppression import api as unsubscribe
+from attendry.tasks import api as tasks
+from attendry.usage import api as usage
 
 
 def to_json(value: Any) -> str:

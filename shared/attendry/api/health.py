@@ -7,9 +7,9 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from attendry.api.responses import PUBLIC
 from attendry.core.observability import logger
 from attendry.db.engine import read_scope
+from attendry.http.responses import PUBLIC
 
 router = Router()
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
-from attendry.api.request_body import MAX_JSON_DEPTH, takes_non_json_body
 from attendry.core.config import api_settings
+from attendry.http.request_body import MAX_JSON_DEPTH, takes_non_json_body
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
@@ -117,7 +117,7 @@ def _operation(operation: dict[str, Any], method: str, path: str) -> dict[str, A
     parameters = operation.get("parameters", [])
     if any(parameter.get("in") == "path" for parameter in parameters):
         responses.setdefault(str(HTTPStatus.NOT_FOUND.value), NOT_FOUND)
-    # A public route declares `security: []` itself (`attendry.api.responses.PUBLIC`).
+    # A public route declares `security: []` itself (`attendry.http.responses.PUBLIC`).
     if operation.get("security") != []:
         responses.setdefault(str(HTTPStatus.UNAUTHORIZED.value), UNAUTHORIZED)
     for parameter in parameters:

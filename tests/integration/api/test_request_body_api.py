@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from attendry.api.request_body import MAX_JSON_DEPTH
+from attendry.http.request_body import MAX_JSON_DEPTH
 from tests.integration.api.conftest import ApiResponse
 
 Call = Callable[..., ApiResponse]

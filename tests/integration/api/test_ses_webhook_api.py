@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attendry.db.models import SesEvent
+from attendry.delivery.webhook import default_ses_webhook, ses_webhook_settings
 from attendry.platform.sns_signature import LOCAL_SIGNING_CERT_NAME
-from attendry.services.ses_webhook import default_ses_webhook, ses_webhook_settings
 from tests.fixtures.sns import (
     CERT_URL,
     TOPIC_ARN,

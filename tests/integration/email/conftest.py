@@ -25,8 +25,8 @@ from attendry.db.models import Agent, Contact, OutreachDraft
 from attendry.email.settings import email_settings
 from attendry.platform.ses import default_sesv2_client
 from attendry.platform.sqs import SqsQueue, default_sqs_client
-from attendry.services.sending import default_consumer
-from attendry.services.sending_settings import sending_settings
+from attendry.sending.service import default_consumer
+from attendry.sending.settings import sending_settings
 from attendry_local.outbox import list_outbox
 from tests.integration.api.conftest import ApiResponse, LambdaContext, _load_handler, http_event
 

@@ -22,11 +22,11 @@ from attendry.db.models import (
     OutreachSent,
 )
 from attendry.email.reply_address import make_reply_address, make_unsubscribe_mailto_address
+from attendry.inbound.consumer import InboundMailConsumer, default_consumer
+from attendry.inbound.service import REPLY_RECEIVED
+from attendry.inbound.settings import InboundSettings, inbound_settings
 from attendry.platform.s3 import default_s3_client
-from attendry.services.inbound_mail import InboundMailConsumer, default_consumer
-from attendry.services.inbound_settings import InboundSettings, inbound_settings
-from attendry.services.replies import REPLY_RECEIVED
-from attendry.services.unsubscribe import CONTACT_UNSUBSCRIBED
+from attendry.suppression.unsubscribe import CONTACT_UNSUBSCRIBED
 from tests.fixtures.functions import lambda_handler_of
 from tests.fixtures.ses_inbound import (
     KEY_PREFIX,

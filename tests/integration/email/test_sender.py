@@ -36,10 +36,10 @@ from attendry.db.models import (
 )
 from attendry.email.reply_address import parse_reply_address
 from attendry.email.settings import EmailSettings
+from attendry.outreach.service import approve_draft, redrive_approved_drafts
 from attendry.platform.ses import SesClient, SesOutcomeUnknownError, SesTransientError
-from attendry.services.drafts import approve_draft, redrive_approved_drafts
-from attendry.services.sending import Sender, SendMessageConsumer, record_ses_acceptance
-from attendry.services.sending_settings import SendingSettings
+from attendry.sending.service import Sender, SendMessageConsumer, record_ses_acceptance
+from attendry.sending.settings import SendingSettings
 from tests.fixtures.functions import load_function
 from tests.integration.api.conftest import LambdaContext
 from tests.integration.email.conftest import REGION, Aws, Outreach, aws_client, sqs_event

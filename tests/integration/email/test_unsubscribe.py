@@ -13,7 +13,7 @@ from attendry.db.enums import FollowupReason, FollowupStatus, SuppressionReason,
 from attendry.db.models import EmailSuppression, OutreachSent
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.email.unsubscribe import make_unsubscribe_token
-from attendry.services.unsubscribe import CONTACT_UNSUBSCRIBED
+from attendry.suppression.unsubscribe import CONTACT_UNSUBSCRIBED
 from tests.integration.api.conftest import ApiResponse, LambdaContext, http_event
 from tests.integration.email.conftest import Aws, Outreach
 from tests.integration.email.threads import followup, notifications, sent_message

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from attendry.db.engine import get_engine
 from attendry.db.enums import AgentType, Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import Agent, Contact, Notification, OutreachDraft, OutreachSent
-from attendry.services.ses_events import (
+from attendry.delivery.service import (
     SesEventPolicies,
     SesEventResult,
     apply_sns_notification,

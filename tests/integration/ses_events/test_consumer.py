@@ -19,15 +19,15 @@ from sqlalchemy.pool import NullPool
 
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import SesEvent
-from attendry.platform.queue import logging_failures
-from attendry.platform.sqs import SqsQueue, default_sqs_client
-from attendry.services.delivery_settings import ses_events_settings
-from attendry.services.ses_events import (
+from attendry.delivery.service import (
     RAW_DELIVERY_KEY_PREFIX,
     SesEventsConsumer,
     SesEventsUnavailableError,
     default_consumer,
 )
+from attendry.delivery.settings import ses_events_settings
+from attendry.platform.queue import logging_failures
+from attendry.platform.sqs import SqsQueue, default_sqs_client
 from tests.fixtures.functions import lambda_handler_of
 from tests.fixtures.ses import load, sns_envelope
 from tests.integration.api.conftest import LambdaContext

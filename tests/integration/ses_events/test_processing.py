@@ -28,10 +28,10 @@ from attendry.db.models import (
     OutreachSent,
     SesEvent,
 )
-from attendry.services.drafts import approve_draft
-from attendry.services.send_policy import SendRefusedError, find_suppression
-from attendry.services.sending import record_ses_acceptance
-from attendry.services.ses_events import MalformedSesEventError, SesEventOutcome
+from attendry.delivery.service import MalformedSesEventError, SesEventOutcome
+from attendry.outreach.service import approve_draft
+from attendry.sending.policy import SendRefusedError, find_suppression
+from attendry.sending.service import record_ses_acceptance
 from tests.fixtures.ses import load
 from tests.integration.ses_events.conftest import (
     SENT_AT,

@@ -22,9 +22,9 @@ from attendry.db.enums import AgentStatus, AgentType, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentTask, Contact, Opportunity
 from attendry.drafting import llm_settings
 from attendry.platform.sqs import SqsQueue, default_sqs_client
-from attendry.services.task_runner import default_runner
-from attendry.services.task_settings import llm_limit_settings, task_settings
-from attendry.services.tasks import enqueue_task
+from attendry.tasks.runner import default_runner
+from attendry.tasks.service import enqueue_task
+from attendry.tasks.settings import llm_limit_settings, task_settings
 from tests.fixtures.functions import load_function
 from tests.integration.api.conftest import alice, api_handler, bob, call_api  # noqa: F401
 

@@ -3,9 +3,9 @@
 import boto3
 import pytest
 
-from attendry.agents.base import llm_settings_from_environment
 from attendry.drafting import OfflineDrafter, drafter_from_settings
-from attendry.services.task_settings import TaskSettings
+from attendry.tasks.runtime import llm_settings_from_environment
+from attendry.tasks.settings import TaskSettings
 from tests.integration.tasks.conftest import forget_cached_settings
 
 

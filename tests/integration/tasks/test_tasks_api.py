@@ -12,8 +12,8 @@ from sqlalchemy import update
 
 from attendry.db.engine import session_scope
 from attendry.db.models import AgentTask, LlmUsage
-from attendry.schemas.tasks import DraftOutreachInput, DraftOutreachTask
-from attendry.services.tasks import assign_task
+from attendry.tasks.schemas import DraftOutreachInput, DraftOutreachTask
+from attendry.tasks.service import assign_task
 from tests.integration.api.conftest import ApiResponse
 from tests.integration.tasks.conftest import (
     Handler,

@@ -22,7 +22,6 @@ from aws_lambda_powertools.utilities.batch import (
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from attendry.agents.base import AgentRuntime
 from attendry.db.enums import (
     AgentType,
     Channel,
@@ -44,14 +43,15 @@ from attendry.db.models import (
 from attendry.drafting import OfflineDrafter, llm_settings
 from attendry.email.message import ses_message_id_header
 from attendry.email.settings import EmailSettings
+from attendry.followups.settings import SweepSettings
+from attendry.followups.sweep import SweepResult, sweep_followups
 from attendry.platform.ses import SesClient
 from attendry.platform.sqs import SqsQueue
-from attendry.services.followup_settings import SweepSettings
-from attendry.services.followup_sweep import SweepResult, sweep_followups
-from attendry.services.sending import Sender, SendMessageConsumer
-from attendry.services.sending_settings import SendingSettings
-from attendry.services.task_runner import RunResult, TaskRunner
-from attendry.services.task_settings import LlmLimitSettings, TaskSettings
+from attendry.sending.service import Sender, SendMessageConsumer
+from attendry.sending.settings import SendingSettings
+from attendry.tasks.runner import RunResult, TaskRunner
+from attendry.tasks.runtime import AgentRuntime
+from attendry.tasks.settings import LlmLimitSettings, TaskSettings
 from tests.integration.email.conftest import REGION, Aws, sqs_event
 
 

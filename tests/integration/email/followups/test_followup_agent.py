@@ -12,7 +12,6 @@ from cfnlint.decode import cfn_yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendry.agents.base import AgentRuntime
 from attendry.db.enums import (
     DraftKind,
     DraftStatus,
@@ -35,14 +34,15 @@ from attendry.db.models import (
 from attendry.drafting import LlmSettings, llm_settings
 from attendry.drafting.gemini import GeminiDrafter
 from attendry.email.settings import EmailSettings
+from attendry.followups.service import MAX_FAILED_DRAFTS
+from attendry.followups.settings import agent_bus_settings
+from attendry.followups.sweep import SweepResult
+from attendry.outreach.service import approve_draft, reject_draft
 from attendry.platform.eventbridge import default_events_client
 from attendry.platform.sqs import SqsQueue
-from attendry.services.drafts import approve_draft, reject_draft
-from attendry.services.followup_settings import agent_bus_settings
-from attendry.services.followup_sweep import SweepResult
-from attendry.services.followups import MAX_FAILED_DRAFTS
-from attendry.services.task_runner import Outcome, RunResult, TaskRunner
-from attendry.services.task_settings import LlmLimitSettings, TaskSettings
+from attendry.tasks.runner import Outcome, RunResult, TaskRunner
+from attendry.tasks.runtime import AgentRuntime
+from attendry.tasks.settings import LlmLimitSettings, TaskSettings
 from tests.fixtures.fake_gemini import FakeGemini
 from tests.integration.email.conftest import Aws
 from tests.integration.email.followups.conftest import Thread, queued_task_ids

@@ -27,8 +27,8 @@ from attendry.db.models import (
     OutreachSent,
     UserSendingState,
 )
+from attendry.followups.sweep import SweepResult, due_followups
 from attendry.platform.sqs import SqsQueue
-from attendry.services.followup_sweep import SweepResult, due_followups
 from tests.integration.email.followups.conftest import Thread, queued_task_ids, ses_ids
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from attendry.db.enums import FollowupStatus
-from attendry.services.agent_messages import send_agent_message
+from attendry.messaging.service import send_agent_message
 from tests.integration.api.conftest import ApiResponse
 from tests.integration.email.followups.conftest import Thread
 

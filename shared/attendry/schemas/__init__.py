@@ -1,1 +1,0 @@
-"""Pydantic models for what crosses the API: requests in, resources out."""

@@ -1,0 +1,612 @@
+"""Sending an approved draft through SES, exactly once in effect (SPEC §6).
+
+SQS delivers a message at least once and a function can die at any instant, while SES's
+SendEmail has no idempotency key. So a send is split in three steps, each with its own
+transaction, and the database says at every moment which step a draft is in:
+
+1. Claim (draft locked): re-check suppression and paused sending, write the
+   `agent_outreach_sent` row as `sending` with the draft id as its idempotency key and the
+   attempt's start time, move the draft to `sending`, COMMIT.
+2. Call SES (no transaction open), with email tags carrying the sent id, user and agent.
+3. Record SES's answer: message id, the Message-ID SES gave the email, `sent_at`; the
+   draft becomes `sent` and the user is notified.
+
+A message that finds its draft already `sent` (or `failed`, `rejected`) is acknowledged
+and does nothing. A message that finds a `sending` row whose attempt has started but
+whose outcome was never recorded cannot know whether SES accepted that attempt: it must
+not call SES blindly. It waits (the SQS message is hidden again) for the SES `Send` event
+of that attempt, which carries the sent id tag and lets the event processing record the
+SES message id on the row (`record_ses_acceptance`); the next delivery then only settles
+the draft. Only when the grace period (SEND_RECONCILE_GRACE_SECONDS, 15 minutes by
+default) passes with no such event is the email sent again.
+
+The trade-off: SES publishes `Send` as soon as it accepts a message, so silence for the
+whole grace period almost always means the attempt never reached SES, and sending again
+is what the user asked for. If the event is lost or arrives after the grace period, the
+contact can receive a second copy. The opposite choice (never send again without proof)
+would silently drop emails the user approved whenever a function dies at the wrong
+moment. With a long grace period a duplicate needs both a crash in the millisecond window
+between SES accepting and its answer arriving, and a lost or very late event. An attempt
+that SES certainly did not take (throttling, a 5xx, a connection that never opened) is
+not in doubt: its start time is cleared and the retry, after a backoff, sends at once.
+
+At send time an address suppressed since approval fails the draft with the reason; a
+user whose sending was paused keeps the draft `approved` (held, not failed), and the
+re-drive queues it again once sending resumes.
+"""
+
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any, Protocol
+from uuid import UUID
+
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from attendry.core.errors import InvalidInputError
+from attendry.core.observability import logger
+from attendry.db.engine import session_scope
+from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
+from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent
+from attendry.email.message import build_outreach_email, ses_message_id_header
+from attendry.email.settings import EmailSettings, email_settings
+from attendry.followups.service import (
+    after_email_sent,
+    after_send_failed,
+    schedule_for_draft,
+    stop_reason_at_send,
+    thread_messages,
+)
+from attendry.notifications.service import notify
+from attendry.outreach.service import sender_display_name
+from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.platform.ses import (
+    SesClient,
+    SesOutcomeUnknownError,
+    SesPermanentError,
+    SesTransientError,
+)
+from attendry.platform.sqs import SqsQueue
+from attendry.sending.policy import find_suppression, paused_sending, suppression_refusal
+from attendry.sending.settings import SendingSettings, sending_settings
+
+EMAIL_SENT = "email.sent"
+EMAIL_FAILED = "email.failed"
+INVALID_EMAIL = "invalid_email"
+FOLLOWUP_STOPPED = "followup_stopped"
+RECORD_ATTEMPTS = 3
+
+Clock = Callable[[], datetime]
+
+
+class EmailSender(Protocol):
+    """The SES side of a send (`attendry.platform.ses.SesClient`)."""
+
+    @property
+    def region(self) -> str: ...
+
+    def send_raw(
+        self,
+        *,
+        raw: bytes,
+        from_address: str,
+        to: str,
+        configuration_set: str,
+        tags: dict[str, str],
+    ) -> str: ...
+
+
+class SendOutcome(StrEnum):
+    SENT = "sent"
+    """SES accepted the email in this call."""
+    SETTLED = "settled"
+    """Nothing to send: already sent, failed, rejected, or not approved."""
+    FAILED = "failed"
+    """Refused for good (suppressed, unsafe content, SES refusal): the draft failed."""
+    HELD = "held"
+    """The user's sending is paused: the draft waits, the re-drive queues it after a resume."""
+    RETRY = "retry"
+    """SES did not take it now (throttling, a 5xx): try again after a backoff."""
+    AWAITING_RECONCILIATION = "awaiting_reconciliation"
+    """An attempt's outcome is unknown: wait `retry_after_s` for SES's Send event."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: SendOutcome
+    draft_id: UUID
+    sent_id: UUID | None = None
+    retry_after_s: int | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A claimed send, ready for SES: everything the call needs, no database objects."""
+
+    draft_id: UUID
+    sent_id: UUID
+    user_id: str
+    agent_id: UUID
+    recipient: str
+    message: EmailMessage
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _with_failure(meta: dict[str, Any], code: str, message: str) -> dict[str, Any]:
+    return {**meta, "send_failure": {"code": code, "message": message}}
+
+
+def fail_send(
+    session: Session,
+    draft: OutreachDraft,
+    code: str,
+    message: str,
+    *,
+    sent: OutreachSent | None = None,
+) -> None:
+    """The draft (and its sent row, if any) failed for good; the user is told why, and a
+    follow-up's schedule does not wait for it any more."""
+    draft.status = DraftStatus.FAILED
+    draft.meta = _with_failure(draft.meta, code, message)
+    if sent is not None:
+        sent.delivery_status = DeliveryStatus.FAILED
+        sent.meta = _with_failure(sent.meta, code, message)
+    notify(
+        session,
+        draft.user_id,
+        EMAIL_FAILED,
+        {
+            "draft_id": str(draft.id),
+            "sent_id": str(sent.id) if sent is not None else None,
+            "recipient": draft.recipient_email,
+            "subject": draft.subject,
+            "code": code,
+            "message": message,
+        },
+    )
+    after_send_failed(session, draft)
+    logger.warning(
+        "Email send failed", extra={"draft_id": str(draft.id), "code": code, "reason": message}
+    )
+
+
+def _mark_draft_sent(session: Session, sent: OutreachSent) -> bool:
+    draft = session.get(OutreachDraft, sent.draft_id) if sent.draft_id else None
+    if draft is None or draft.status not in {DraftStatus.APPROVED, DraftStatus.SENDING}:
+        return False
+    draft.status = DraftStatus.SENT
+    notify(
+        session,
+        sent.user_id,
+        EMAIL_SENT,
+        {
+            "draft_id": str(draft.id),
+            "sent_id": str(sent.id),
+            "recipient": sent.recipient_email,
+            "subject": sent.subject,
+            "rfc822_message_id": sent.rfc822_message_id,
+        },
+    )
+    after_email_sent(session, draft, sent)
+    return True
+
+
+def record_ses_acceptance(
+    session: Session,
+    sent: OutreachSent,
+    *,
+    ses_message_id: str,
+    region: str,
+    accepted_at: datetime,
+) -> bool:
+    """SES accepted `sent`: keep its ids, mark it and its draft sent; True if this changed it.
+
+    Shared by the Sender (from SendEmail's answer) and by the processing of SES's `Send`
+    event (which finds the row by its `sent_id` tag when the Sender's answer was lost),
+    so whichever comes first records it and the other changes nothing. Status only moves
+    forward: a row that an event already took further keeps its status. Callers lock the
+    draft (if any) before the sent row, as the Sender does.
+    """
+    changed = False
+    if sent.ses_message_id is None:
+        sent.ses_message_id = ses_message_id
+        sent.rfc822_message_id = ses_message_id_header(ses_message_id, region)
+        changed = True
+    if sent.sent_at is None:
+        sent.sent_at = accepted_at
+    if sent.delivery_status == DeliveryStatus.SENDING:
+        sent.delivery_status = DeliveryStatus.SENT
+        changed = True
+    return _mark_draft_sent(session, sent) or changed
+
+
+def _outcome_recorded(sent: OutreachSent) -> bool:
+    return sent.ses_message_id is not None or sent.delivery_status != DeliveryStatus.SENDING
+
+
+def _settle_from_row(session: Session, draft: OutreachDraft, sent: OutreachSent) -> None:
+    """A redelivery found the outcome already on the row: bring the draft level with it."""
+    if sent.delivery_status == DeliveryStatus.FAILED:
+        failure = sent.meta.get("send_failure") or {}
+        fail_send(
+            session,
+            draft,
+            str(failure.get("code", "failed")),
+            str(failure.get("message", "The send failed.")),
+        )
+    else:
+        _mark_draft_sent(session, sent)
+
+
+def _thread(session: Session, draft: OutreachDraft) -> tuple[str | None, list[str]]:
+    """In-Reply-To and References of a follow-up: the SES Message-IDs of the thread's
+    emails the contact received, oldest first; it answers the latest of them."""
+    row = schedule_for_draft(session, draft)
+    original = session.get(OutreachSent, row.sent_id) if row is not None else None
+    if row is None or original is None:
+        return None, []
+    references = [
+        message.rfc822_message_id
+        for message in thread_messages(session, original, row.attempt)
+        if message.rfc822_message_id
+    ]
+    return (references[-1] if references else None), references
+
+
+def _compose(
+    session: Session,
+    draft: OutreachDraft,
+    sent_id: UUID,
+    settings: EmailSettings,
+    now: datetime,
+) -> EmailMessage:
+    agent = session.get(Agent, draft.agent_id)
+    contact = session.get(Contact, draft.contact_id)
+    if agent is None or draft.recipient_email is None:
+        raise InvalidInputError("The draft has no agent or no recipient any more.")
+    in_reply_to, references = _thread(session, draft)
+    return build_outreach_email(
+        sent_id=sent_id,
+        user_id=draft.user_id,
+        sender_name=sender_display_name(agent),
+        recipient=draft.recipient_email,
+        recipient_name=contact.name if contact is not None and contact.name else None,
+        subject=draft.subject or "",
+        text=draft.message_body,
+        html=draft.html_body,
+        in_reply_to=in_reply_to,
+        references=references,
+        settings=settings,
+        now=now,
+    )
+
+
+def _start_attempt(sent: OutreachSent, now: datetime) -> None:
+    previous = sent.meta.get("send_attempt") or {}
+    number = int(previous.get("number", 0)) + 1
+    sent.meta = {**sent.meta, "send_attempt": {"number": number, "started_at": now.isoformat()}}
+
+
+def _attempt_started_at(sent: OutreachSent) -> datetime | None:
+    started = (sent.meta.get("send_attempt") or {}).get("started_at")
+    return datetime.fromisoformat(started) if isinstance(started, str) else None
+
+
+class Sender:
+    """Sends drafts; collaborators are injectable so tests use moto and a chosen clock."""
+
+    def __init__(
+        self,
+        *,
+        ses: EmailSender | None = None,
+        settings: SendingSettings | None = None,
+        email: EmailSettings | None = None,
+        engine: Engine | None = None,
+        clock: Clock = _utc_now,
+    ) -> None:
+        self._ses = ses
+        self._settings = settings
+        self._email = email
+        self.engine = engine
+        self.clock = clock
+
+    @property
+    def ses(self) -> EmailSender:
+        if self._ses is None:
+            self._ses = SesClient()
+        return self._ses
+
+    @property
+    def settings(self) -> SendingSettings:
+        return self._settings or sending_settings()
+
+    @property
+    def email(self) -> EmailSettings:
+        return self._email or email_settings()
+
+    def send_draft(self, draft_id: UUID) -> SendResult:
+        now = self.clock()
+        claimed = self._claim(draft_id, now)
+        if isinstance(claimed, SendResult):
+            return claimed
+        return self._call_ses(claimed)
+
+    def _claim(self, draft_id: UUID, now: datetime) -> "SendResult | _Prepared":
+        with session_scope(self.engine) as session:
+            draft = session.get(OutreachDraft, draft_id, with_for_update=True)
+            if draft is None:
+                logger.warning("No such draft to send", extra={"draft_id": str(draft_id)})
+                return SendResult(SendOutcome.SETTLED, draft_id, reason="unknown draft")
+            if draft.status not in {DraftStatus.APPROVED, DraftStatus.SENDING}:
+                return SendResult(SendOutcome.SETTLED, draft_id, reason=draft.status.value)
+            if draft.channel != Channel.EMAIL:
+                return SendResult(SendOutcome.SETTLED, draft_id, reason="not an email draft")
+            sent = session.scalars(
+                select(OutreachSent)
+                .where(OutreachSent.idempotency_key == str(draft.id))
+                .with_for_update()
+            ).one_or_none()
+            if sent is not None:
+                if _outcome_recorded(sent):
+                    _settle_from_row(session, draft, sent)
+                    return SendResult(SendOutcome.SETTLED, draft_id, sent.id, reason="recorded")
+                started = _attempt_started_at(sent)
+                if started is not None:
+                    waited = (now - started).total_seconds()
+                    if waited < self.settings.reconcile_grace_s:
+                        return SendResult(
+                            SendOutcome.AWAITING_RECONCILIATION,
+                            draft_id,
+                            sent.id,
+                            retry_after_s=max(1, int(self.settings.reconcile_grace_s - waited)),
+                        )
+                    logger.warning(
+                        "No SES Send event within the grace period; sending again",
+                        extra={"draft_id": str(draft_id), "sent_id": str(sent.id)},
+                    )
+            return self._prepare(session, draft, sent, now)
+
+    def _prepare(
+        self,
+        session: Session,
+        draft: OutreachDraft,
+        sent: OutreachSent | None,
+        now: datetime,
+    ) -> "SendResult | _Prepared":
+        recipient = draft.recipient_email or ""
+        suppression = find_suppression(session, draft.user_id, recipient)
+        if suppression is not None:
+            refusal = suppression_refusal(suppression)
+            fail_send(session, draft, refusal.code, refusal.message, sent=sent)
+            return SendResult(SendOutcome.FAILED, draft.id, reason=refusal.code)
+        if paused_sending(session, draft.user_id) is not None:
+            return SendResult(SendOutcome.HELD, draft.id, reason="sending_paused")
+        stopped = stop_reason_at_send(session, draft)
+        if stopped is not None:
+            why = f"The contact's thread stopped ({stopped.value}); the follow-up is not sent."
+            fail_send(session, draft, FOLLOWUP_STOPPED, why, sent=sent)
+            return SendResult(SendOutcome.FAILED, draft.id, reason=FOLLOWUP_STOPPED)
+
+        sent_id = sent.id if sent is not None else uuid.uuid4()
+        try:
+            message = _compose(session, draft, sent_id, self.email, now)
+        except InvalidInputError as error:
+            fail_send(session, draft, INVALID_EMAIL, error.message, sent=sent)
+            return SendResult(SendOutcome.FAILED, draft.id, reason=INVALID_EMAIL)
+        if sent is None:
+            sent = OutreachSent(
+                id=sent_id,
+                user_id=draft.user_id,
+                draft_id=draft.id,
+                agent_id=draft.agent_id,
+                contact_id=draft.contact_id,
+                channel=draft.channel,
+                recipient_email=recipient,
+                subject=draft.subject,
+                message_body=draft.message_body,
+                delivery_status=DeliveryStatus.SENDING,
+                idempotency_key=str(draft.id),
+                meta={},
+            )
+            session.add(sent)
+        _start_attempt(sent, now)
+        draft.status = DraftStatus.SENDING
+        return _Prepared(draft.id, sent_id, draft.user_id, draft.agent_id, recipient, message)
+
+    def _call_ses(self, prepared: _Prepared) -> SendResult:
+        try:
+            ses_message_id = self.ses.send_raw(
+                raw=prepared.message.as_bytes(),
+                from_address=self.email.from_address,
+                to=prepared.recipient,
+                configuration_set=self.email.ses_configuration_set,
+                tags={
+                    "sent_id": str(prepared.sent_id),
+                    "user_id": prepared.user_id,
+                    "agent_id": str(prepared.agent_id),
+                },
+            )
+        except SesPermanentError as error:
+            self._record_refusal(prepared, error.code, error.message)
+            return SendResult(
+                SendOutcome.FAILED, prepared.draft_id, prepared.sent_id, reason=error.code
+            )
+        except SesTransientError as error:
+            self._clear_attempt(prepared)
+            logger.info("SES did not take the email now", extra={"code": error.code})
+            return SendResult(
+                SendOutcome.RETRY, prepared.draft_id, prepared.sent_id, reason=error.code
+            )
+        except SesOutcomeUnknownError as error:
+            logger.warning(
+                "SES outcome unknown; waiting for its Send event",
+                extra={"sent_id": str(prepared.sent_id), "code": error.code},
+            )
+            return SendResult(
+                SendOutcome.AWAITING_RECONCILIATION,
+                prepared.draft_id,
+                prepared.sent_id,
+                retry_after_s=self.settings.reconcile_grace_s,
+                reason=error.code,
+            )
+        logger.info(
+            "SES accepted the email",
+            extra={"sent_id": str(prepared.sent_id), "ses_message_id": ses_message_id},
+        )
+        self._record_acceptance(prepared, ses_message_id, self.clock())
+        return SendResult(SendOutcome.SENT, prepared.draft_id, prepared.sent_id)
+
+    def _record_acceptance(self, prepared: _Prepared, ses_message_id: str, now: datetime) -> None:
+        """Retried a few times in place: if the database cannot be told now, the row stays
+        `sending` and only the Send event (or the grace period) can settle it.
+
+        Locks the draft before the sent row, the order every step of a send uses, so a
+        redelivery claiming the same draft waits instead of deadlocking.
+        """
+        for attempt in range(1, RECORD_ATTEMPTS + 1):
+            try:
+                with session_scope(self.engine) as session:
+                    session.get(OutreachDraft, prepared.draft_id, with_for_update=True)
+                    sent = session.get(OutreachSent, prepared.sent_id, with_for_update=True)
+                    if sent is not None:
+                        record_ses_acceptance(
+                            session,
+                            sent,
+                            ses_message_id=ses_message_id,
+                            region=self.ses.region,
+                            accepted_at=now,
+                        )
+                return
+            except OperationalError:
+                if attempt == RECORD_ATTEMPTS:
+                    logger.exception(
+                        "SES accepted an email the database could not record",
+                        extra={"sent_id": str(prepared.sent_id), "ses_message_id": ses_message_id},
+                    )
+                    raise
+                time.sleep(0.2 * 2**attempt)
+
+    def _record_refusal(self, prepared: _Prepared, code: str, message: str) -> None:
+        with session_scope(self.engine) as session:
+            draft = session.get(OutreachDraft, prepared.draft_id, with_for_update=True)
+            sent = session.get(OutreachSent, prepared.sent_id, with_for_update=True)
+            if draft is not None:
+                fail_send(session, draft, code, f"SES refused the email: {message}", sent=sent)
+
+    def _clear_attempt(self, prepared: _Prepared) -> None:
+        with session_scope(self.engine) as session:
+            session.get(OutreachDraft, prepared.draft_id, with_for_update=True)
+            sent = session.get(OutreachSent, prepared.sent_id, with_for_update=True)
+            if sent is not None:
+                sent.meta = {k: v for k, v in sent.meta.items() if k != "send_attempt"}
+
+
+class SendRequest(BaseModel):
+    """The EmailSend queue's message body."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    draft_id: UUID
+
+
+class RetryLaterError(Exception):
+    """Raised for a record to be reported failed; its visibility was already set."""
+
+
+class SendMessageConsumer:
+    """One EmailSend record: parse, send, and turn the outcome into ack, retry or DLQ.
+
+    A body that is not a `SendRequest` can never succeed, so it is parked on the
+    dead-letter queue at once (with the reason) and acknowledged: the rest of the batch
+    goes on and the bad message does not come back five times first.
+    """
+
+    def __init__(
+        self,
+        *,
+        sender: Sender | None = None,
+        queue: SqsQueue | None = None,
+        dead_letters: SqsQueue | None = None,
+        settings: SendingSettings | None = None,
+    ) -> None:
+        self.sender = sender or Sender(settings=settings)
+        self._settings = settings
+        self._queue = queue
+        self._dead_letters = dead_letters
+
+    @property
+    def settings(self) -> SendingSettings:
+        return self._settings or sending_settings()
+
+    @property
+    def queue(self) -> SqsQueue:
+        if self._queue is None:
+            self._queue = SqsQueue(self.settings.queue_url())
+        return self._queue
+
+    @property
+    def dead_letters(self) -> SqsQueue:
+        if self._dead_letters is None:
+            self._dead_letters = SqsQueue(self.settings.dead_letter_queue_url())
+        return self._dead_letters
+
+    def __call__(self, record: SQSRecord) -> SendResult | None:
+        try:
+            request = SendRequest.model_validate_json(record.body)
+        except (ValidationError, ValueError) as error:
+            self._park(record, str(error))
+            return None
+        result = self.sender.send_draft(request.draft_id)
+        logger.info(
+            "Send outcome",
+            extra={
+                "draft_id": str(result.draft_id),
+                "sent_id": str(result.sent_id) if result.sent_id else None,
+                "outcome": result.outcome.value,
+                "reason": result.reason,
+            },
+        )
+        if result.outcome == SendOutcome.RETRY:
+            self._hide(record, self._backoff(record))
+            raise RetryLaterError(f"SES did not take draft {result.draft_id}: {result.reason}")
+        if result.outcome == SendOutcome.AWAITING_RECONCILIATION:
+            self._hide(record, result.retry_after_s or self.settings.reconcile_grace_s)
+            raise RetryLaterError(f"Draft {result.draft_id} awaits SES's Send event")
+        return result
+
+    def _backoff(self, record: SQSRecord) -> int:
+        receives = int(record.attributes.approximate_receive_count or 1)
+        base = self.settings.retry_base_delay_s
+        delay = min(self.settings.retry_max_delay_s, base << min(max(receives - 1, 0), 16))
+        return delay + random.randint(0, base)
+
+    def _hide(self, record: SQSRecord, seconds: int) -> None:
+        try:
+            self.queue.change_visibility(record.receipt_handle, seconds)
+        except Exception:
+            logger.exception("Could not delay the message; it returns after its visibility timeout")
+
+    def _park(self, record: SQSRecord, reason: str) -> None:
+        park_on_dead_letter_queue(
+            self.dead_letters, record, reason, what="Malformed EmailSend message"
+        )
+
+
+@lru_cache(maxsize=1)
+def default_consumer() -> SendMessageConsumer:
+    """The function's consumer, built on first use so the environment is read then."""
+    return SendMessageConsumer()

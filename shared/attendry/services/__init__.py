@@ -1,1 +1,0 @@
-"""Use cases: what the API and the workers ask of the domain, one function each."""

@@ -1,0 +1,23 @@
+"""The user's LLM usage this month against the budget."""
+
+from datetime import UTC, datetime
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from attendry.db.engine import read_scope
+from attendry.http.auth import current_user_id
+from attendry.tasks.settings import llm_limit_settings
+from attendry.usage.schemas import Usage
+from attendry.usage.service import usage_summary
+
+router = Router()
+
+
+@router.get(
+    "/usage", summary="LLM calls, tokens and cost this month, and the budget", tags=["usage"]
+)
+def get_usage() -> Usage:
+    with read_scope() as session:
+        return usage_summary(
+            session, current_user_id(router), now=datetime.now(UTC), limits=llm_limit_settings()
+        )

@@ -19,6 +19,7 @@ from pydantic import (
 
 from attendry.core.errors import InvalidInputError
 from attendry.db.enums import AgentType
+from attendry.db.models import Agent
 from attendry.email.headers import header_text
 from attendry.http.schemas import Flag, Integer, Number, TimeOfDay
 
@@ -127,3 +128,9 @@ def merge_settings(
 ) -> AgentSettings:
     """A PATCH changes only the keys it names; the result is validated whole."""
     return settings_for(agent_type, {**current, **changes})
+
+
+def sender_display_name(agent: Agent) -> str:
+    """The From name: the agent's `sender_name` setting, else the agent's own name."""
+    name = agent.settings.get("sender_name")
+    return name if isinstance(name, str) and name.strip() else agent.name

@@ -18,7 +18,7 @@ from attendry.api.openapi import register_openapi_routes
 from attendry.contacts import api as contacts
 from attendry.core.config import api_settings
 from attendry.core.errors import InvalidInputError
-from attendry.delivery import api as webhooks
+from attendry.delivery import api as delivery
 from attendry.followups import api as followups
 from attendry.http.errors import allowed_methods, register_error_handlers
 from attendry.http.request_body import (
@@ -29,13 +29,14 @@ from attendry.http.request_body import (
     takes_non_json_body,
 )
 from attendry.http.schemas import error_body
-from attendry.messaging import api as agent_messages
+from attendry.inbound import api as inbound
+from attendry.messaging import api as messaging
 from attendry.notifications import api as notifications
 from attendry.opportunities import api as opportunities
-from attendry.outreach import api as drafts
+from attendry.outreach import api as outreach
 from attendry.planning import api as planning
 from attendry.sending import api as sending
-from attendry.suppression import api as unsubscribe
+from attendry.suppression import api as suppression
 from attendry.tasks import api as tasks
 from attendry.usage import api as usage
 
@@ -52,23 +53,25 @@ app = APIGatewayHttpResolver(
     enable_validation=True, serializer=to_json, json_body_deserializer=load_json_body
 )
 register_error_handlers(app)
-for area in (
+# Every feature's router, listed once: a new route is registered by its feature's api.py.
+for feature in (
     health,
     agents,
     contacts,
+    inbound,
     opportunities,
     notifications,
     tasks,
     usage,
-    drafts,
+    outreach,
     sending,
-    unsubscribe,
-    webhooks,
+    suppression,
+    delivery,
     followups,
-    agent_messages,
+    messaging,
     planning,
 ):
-    app.include_router(area.router)
+    app.include_router(feature.router)
 
 register_openapi_routes(app)
 

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
 from attendry.email.headers import header_text
-from attendry.http.schemas import Resource
+from attendry.http.schemas import Resource, Topics
 
 
 def _known_timezone(value: str) -> str:
@@ -18,7 +18,6 @@ def _known_timezone(value: str) -> str:
 
 
 TimeZone = Annotated[str, AfterValidator(_known_timezone)]
-Topics = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=50)]
 
 
 class ContactCreate(BaseModel):

@@ -71,10 +71,8 @@ from attendry.delivery.schemas import (
     SnsMessageType,
 )
 from attendry.delivery.settings import (
-    AccountSafetySettings,
     SesEventsSettings,
     SuppressionSettings,
-    account_safety_settings,
     ses_events_settings,
     suppression_settings,
 )
@@ -85,6 +83,7 @@ from attendry.platform.queue import park_on_dead_letter_queue
 from attendry.platform.sqs import SqsQueue
 from attendry.sending.account_safety import pause_if_unsafe
 from attendry.sending.service import record_ses_acceptance
+from attendry.sending.settings import AccountSafetySettings, account_safety_settings
 from attendry.suppression.rules import is_hard_bounce
 
 EMAIL_BOUNCED = "email.bounced"

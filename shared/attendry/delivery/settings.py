@@ -10,7 +10,6 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from attendry.sending.rates import RateLimits
 from attendry.suppression.rules import TransientBouncePolicy
 
 
@@ -51,36 +50,6 @@ class SuppressionSettings(BaseSettings):
         )
 
 
-class AccountSafetySettings(BaseSettings):
-    """Which sends a user's rates are measured over, and the rates that pause sending.
-
-    The window is the user's most recent `window_sends` sends within `window_days`, and
-    only sends made after their last resume. A rate is judged only once the window holds
-    `minimum_sends`: two bounces in the first ten emails say little about a list.
-    """
-
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
-
-    window_sends: int = Field(default=200, ge=10, le=10_000, alias="ACCOUNT_SAFETY_WINDOW_SENDS")
-    window_days: int = Field(default=30, ge=1, le=365, alias="ACCOUNT_SAFETY_WINDOW_DAYS")
-    minimum_sends: int = Field(default=50, ge=1, alias="ACCOUNT_SAFETY_MIN_SENDS")
-    max_bounce_rate: float = Field(default=0.05, gt=0, lt=1, alias="ACCOUNT_SAFETY_MAX_BOUNCE_RATE")
-    max_complaint_rate: float = Field(
-        default=0.001, gt=0, lt=1, alias="ACCOUNT_SAFETY_MAX_COMPLAINT_RATE"
-    )
-
-    @property
-    def window(self) -> timedelta:
-        return timedelta(days=self.window_days)
-
-    def limits(self) -> RateLimits:
-        return RateLimits(
-            max_bounce_rate=self.max_bounce_rate,
-            max_complaint_rate=self.max_complaint_rate,
-            minimum_sends=self.minimum_sends,
-        )
-
-
 @lru_cache(maxsize=1)
 def ses_events_settings() -> SesEventsSettings:
     return SesEventsSettings()
@@ -89,8 +58,3 @@ def ses_events_settings() -> SesEventsSettings:
 @lru_cache(maxsize=1)
 def suppression_settings() -> SuppressionSettings:
     return SuppressionSettings()
-
-
-@lru_cache(maxsize=1)
-def account_safety_settings() -> AccountSafetySettings:
-    return AccountSafetySettings()

@@ -1,12 +1,11 @@
 """The follow-up schedule and agent messages as the API gives them."""
 
 from datetime import datetime
-from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from attendry.db.enums import FollowupReason, FollowupStatus, MessageStatus
+from attendry.db.enums import FollowupReason, FollowupStatus
 from attendry.http.schemas import Resource, Timestamp
 
 
@@ -34,17 +33,3 @@ class FollowupUpdate(BaseModel):
     )
 
     due_at: Timestamp = Field(description="ISO-8601 with an offset, e.g. 2026-06-04T09:00:00Z.")
-
-
-class AgentMessage(Resource):
-    id: UUID
-    from_agent_id: UUID
-    to_agent_id: UUID | None = Field(description="null: the message is to the user.")
-    message_type: str
-    payload: dict[str, Any]
-    status: MessageStatus
-    processed_at: datetime | None
-    created_at: datetime
-    direction: Literal["sent", "received"] = Field(
-        default="sent", description="Seen from the agent the list is for."
-    )

@@ -6,18 +6,6 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class AgentBusSettings(BaseSettings):
-    """The EventBridge bus agents publish their messages on.
-
-    Optional: a process without it (a test, a function that never publishes) keeps every
-    message in the database, and the task re-drive delivers the ones addressed to an agent.
-    """
-
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
-
-    agent_bus_name: str | None = Field(default=None, alias="AGENT_BUS_NAME")
-
-
 class SweepSettings(BaseSettings):
     """How much one run of the follow-up sweep takes on."""
 
@@ -37,11 +25,6 @@ class SweepSettings(BaseSettings):
         alias="FOLLOWUP_SWEEP_MAX_BATCHES",
         description="Batches per run; what is left is taken by the next run, 5 minutes later.",
     )
-
-
-@lru_cache(maxsize=1)
-def agent_bus_settings() -> AgentBusSettings:
-    return AgentBusSettings()
 
 
 @lru_cache(maxsize=1)

@@ -119,3 +119,6 @@ Integer = Annotated[int, Strict()]
 """A JSON integer, never `true` or `"3"`."""
 Flag = Annotated[bool, Strict()]
 """`true` or `false`, never `1`, `"yes"` or `"on"` (pydantic reads all three as true)."""
+
+
+Topics = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=50)]

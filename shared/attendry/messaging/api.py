@@ -7,11 +7,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.db.engine import read_connection
-from attendry.followups.schemas import AgentMessage
 from attendry.http.auth import current_user_id
 from attendry.http.params import DEFAULT_LIMIT, CursorParam, Limit
 from attendry.http.schemas import Page
 from attendry.messaging import service as agent_messages
+from attendry.messaging.schemas import AgentMessage
 
 router = Router()
 

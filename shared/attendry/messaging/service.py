@@ -22,7 +22,7 @@ from attendry.db.enums import MessageStatus, TaskType
 from attendry.db.models import Agent, AgentMessage
 from attendry.db.owned import list_owned, require_owned
 from attendry.db.pagination import KeysetPage
-from attendry.followups.settings import agent_bus_settings
+from attendry.messaging.settings import agent_bus_settings
 from attendry.platform.after_commit import after_commit
 from attendry.platform.eventbridge import EventBus
 from attendry.tasks.service import add_queued_task

@@ -6,9 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
-from attendry.contacts.schemas import Topics
 from attendry.db.enums import OpportunityStatus
-from attendry.http.schemas import Number, Resource, Timestamp
+from attendry.http.schemas import Number, Resource, Timestamp, Topics
 
 
 class OpportunityCreate(BaseModel):

@@ -15,7 +15,12 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from attendry.agents.settings import FollowupSettings, OutreachSettings, settings_for
+from attendry.agents.settings import (
+    FollowupSettings,
+    OutreachSettings,
+    sender_display_name,
+    settings_for,
+)
 from attendry.core.errors import ConflictError
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
@@ -54,12 +59,6 @@ def _refuse_unless(draft: OutreachDraft, allowed: DraftStatus, action: str) -> N
             f"{allowed.value} can be {action}.",
             details=[{"field": "status", "message": draft.status.value}],
         )
-
-
-def sender_display_name(agent: Agent) -> str:
-    """The From name: the agent's `sender_name` setting, else the agent's own name."""
-    name = agent.settings.get("sender_name")
-    return name if isinstance(name, str) and name.strip() else agent.name
 
 
 def list_drafts(

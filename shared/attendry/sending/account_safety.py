@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from attendry.core.observability import logger
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import OutreachSent, UserSendingState
-from attendry.delivery.settings import AccountSafetySettings, account_safety_settings
 from attendry.notifications.service import notify
 from attendry.sending.rates import (
     SES_PAUSE_BOUNCE_RATE,
@@ -38,6 +37,7 @@ from attendry.sending.rates import (
     reasons_to_pause,
     sample_of,
 )
+from attendry.sending.settings import AccountSafetySettings, account_safety_settings
 
 SENDING_PAUSED = "sending.paused"
 SENDING_RESUMED = "sending.resumed"

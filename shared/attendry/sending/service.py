@@ -53,6 +53,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from attendry.agents.settings import sender_display_name
 from attendry.core.errors import InvalidInputError
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
@@ -68,7 +69,6 @@ from attendry.followups.service import (
     thread_messages,
 )
 from attendry.notifications.service import notify
-from attendry.outreach.service import sender_display_name
 from attendry.platform.queue import park_on_dead_letter_queue
 from attendry.platform.ses import (
     SesClient,

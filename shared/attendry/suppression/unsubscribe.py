@@ -13,6 +13,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendry.agents.settings import sender_display_name
 from attendry.core.observability import logger
 from attendry.db.enums import FollowupReason, SuppressionReason, SuppressionScope
 from attendry.db.models import Agent, EmailSuppression, OutreachSent
@@ -20,7 +21,6 @@ from attendry.email.settings import EmailSettings, email_settings
 from attendry.email.unsubscribe import UnsubscribeClaims
 from attendry.followups.stops import stop_scheduled_followups
 from attendry.notifications.service import notify
-from attendry.outreach.service import sender_display_name
 from attendry.suppression.service import suppress_for_user
 
 CONTACT_UNSUBSCRIBED = "contact.unsubscribed"

@@ -54,7 +54,8 @@ from attendry.tasks.runtime import (
     update_held_task,
 )
 from attendry.tasks.service import CORRELATION_ID_ATTRIBUTE
-from attendry.tasks.settings import TaskSettings, llm_limit_settings, task_settings
+from attendry.tasks.settings import TaskSettings, task_settings
+from attendry.usage.settings import llm_limit_settings
 
 HANDLERS: Mapping[TaskType, TaskHandler] = {
     TaskType.DRAFT_OUTREACH: draft_outreach,

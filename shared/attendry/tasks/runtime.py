@@ -33,7 +33,7 @@ from attendry.drafting import (
 )
 from attendry.drafting import LlmUsage as DraftUsage
 from attendry.notifications.service import notify_once
-from attendry.tasks.settings import LlmLimitSettings, TaskSettings
+from attendry.tasks.settings import TaskSettings
 from attendry.usage.service import (
     OFFLINE_MODEL,
     RATE_WINDOW,
@@ -41,6 +41,7 @@ from attendry.usage.service import (
     month_totals,
     recent_llm_calls,
 )
+from attendry.usage.settings import LlmLimitSettings
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from attendry.db.engine import read_scope
 from attendry.http.auth import current_user_id
-from attendry.tasks.settings import llm_limit_settings
 from attendry.usage.schemas import Usage
 from attendry.usage.service import usage_summary
+from attendry.usage.settings import llm_limit_settings
 
 router = Router()
 

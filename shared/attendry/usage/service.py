@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attendry.db.models import LlmUsage
-from attendry.tasks.settings import LlmLimitSettings
 from attendry.usage.schemas import Usage
+from attendry.usage.settings import LlmLimitSettings
 
 OFFLINE_MODEL = "offline"
 """`llm_usage.model` of a draft written without an LLM: counted as a call, never billed."""

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from attendry.db.models import OutreachDraft, UserSendingState
-from attendry.delivery.settings import AccountSafetySettings
 from attendry.outreach.service import approve_draft
 from attendry.sending.policy import SendRefusedError
+from attendry.sending.settings import AccountSafetySettings
 from tests.integration.api.conftest import ApiResponse
 from tests.integration.ses_events.conftest import SENT_AT, Apply, MakeSent, SentEmail, notifications
 

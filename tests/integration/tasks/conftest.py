@@ -24,7 +24,8 @@ from attendry.drafting import llm_settings
 from attendry.platform.sqs import SqsQueue, default_sqs_client
 from attendry.tasks.runner import default_runner
 from attendry.tasks.service import enqueue_task
-from attendry.tasks.settings import llm_limit_settings, task_settings
+from attendry.tasks.settings import task_settings
+from attendry.usage.settings import llm_limit_settings
 from tests.fixtures.functions import load_function
 from tests.integration.api.conftest import alice, api_handler, bob, call_api  # noqa: F401
 

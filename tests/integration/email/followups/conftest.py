@@ -51,7 +51,8 @@ from attendry.sending.service import Sender, SendMessageConsumer
 from attendry.sending.settings import SendingSettings
 from attendry.tasks.runner import RunResult, TaskRunner
 from attendry.tasks.runtime import AgentRuntime
-from attendry.tasks.settings import LlmLimitSettings, TaskSettings
+from attendry.tasks.settings import TaskSettings
+from attendry.usage.settings import LlmLimitSettings
 from tests.integration.email.conftest import REGION, Aws, sqs_event
 
 

@@ -35,14 +35,15 @@ from attendry.drafting import LlmSettings, llm_settings
 from attendry.drafting.gemini import GeminiDrafter
 from attendry.email.settings import EmailSettings
 from attendry.followups.service import MAX_FAILED_DRAFTS
-from attendry.followups.settings import agent_bus_settings
 from attendry.followups.sweep import SweepResult
+from attendry.messaging.settings import agent_bus_settings
 from attendry.outreach.service import approve_draft, reject_draft
 from attendry.platform.eventbridge import default_events_client
 from attendry.platform.sqs import SqsQueue
 from attendry.tasks.runner import Outcome, RunResult, TaskRunner
 from attendry.tasks.runtime import AgentRuntime
-from attendry.tasks.settings import LlmLimitSettings, TaskSettings
+from attendry.tasks.settings import TaskSettings
+from attendry.usage.settings import LlmLimitSettings
 from tests.fixtures.fake_gemini import FakeGemini
 from tests.integration.email.conftest import Aws
 from tests.integration.email.followups.conftest import Thread, queued_task_ids

@@ -17,7 +17,11 @@ from sqlalchemy.orm import Session
 
 from attendry.core.config import database_settings
 from attendry.db.engine import get_engine
+from attendry.wiring import connect_features
 from attendry_local.postgres import scratch_database, scratch_server
+
+# The features hear of each other as every function's handler wires them at cold start.
+connect_features()
 
 
 def reset_engine() -> None:

@@ -7,6 +7,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.api.app import handle
 from attendry.core.observability import logger, metrics
+from attendry.wiring import connect_features
+
+connect_features()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

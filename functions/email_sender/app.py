@@ -1,5 +1,6 @@
 """EmailSend SQS consumer: sends each approved draft through SES, reporting partial failures."""
 
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -12,12 +13,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
+from attendry.followups.threads import ScheduledThreads
 from attendry.platform.queue import logging_failures
-from attendry.sending.service import RetryLaterError, default_consumer
+from attendry.sending.service import RetryLaterError, Sender, SendMessageConsumer
+from attendry.wiring import connect_features
+
+connect_features()
 
 # A batch where every record failed is still a partial response: each retry (or wait for
 # SES's Send event) is already scheduled through the message's visibility.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+@cache
+def consumer() -> SendMessageConsumer:
+    """Built on the first message, so importing the handler reads no AWS client."""
+    return SendMessageConsumer(sender=Sender(threads=ScheduledThreads()))
 
 
 @logger.inject_lambda_context
@@ -26,7 +37,7 @@ processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failu
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event,
-        record_handler=logging_failures(default_consumer(), planned=(RetryLaterError,)),
+        record_handler=logging_failures(consumer(), planned=(RetryLaterError,)),
         processor=processor,
         context=context,
     )

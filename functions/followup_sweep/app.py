@@ -8,6 +8,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
 from attendry.followups.sweep import sweep_followups
+from attendry.wiring import connect_features
+
+connect_features()
 
 
 @logger.inject_lambda_context

@@ -14,6 +14,9 @@ from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
 from attendry.inbound.consumer import default_consumer
 from attendry.platform.queue import logging_failures
+from attendry.wiring import connect_features
+
+connect_features()
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

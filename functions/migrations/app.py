@@ -5,8 +5,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger
-from attendry.db.schema_step import apply_schema_request
 from attendry.platform.cloudformation import CustomResourceRequest
+from attendry.platform.schema_step import apply_schema_request
 
 
 @logger.inject_lambda_context

@@ -14,6 +14,9 @@ from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
 from attendry.delivery.service import SesEventsUnavailableError, default_consumer
 from attendry.platform.queue import logging_failures
+from attendry.wiring import connect_features
+
+connect_features()
 
 # With the database away every record fails; that is still a partial response, and each
 # record comes back after its visibility timeout.

@@ -77,8 +77,8 @@ from attendry.delivery.settings import (
     suppression_settings,
 )
 from attendry.delivery.suppression import apply_bounce, apply_complaint
-from attendry.followups.stops import stop_scheduled_followups
 from attendry.notifications.service import notify
+from attendry.platform.domain_events import ConversationEnded, publish
 from attendry.platform.queue import park_on_dead_letter_queue
 from attendry.platform.sqs import SqsQueue
 from attendry.sending.account_safety import pause_if_unsafe
@@ -404,12 +404,11 @@ def _stop_followups(session: Session, sent: OutreachSent, event: SesEvent, moved
     elif moved.bounced and event.bounce is not None and is_hard_bounce(event.bounce.bounce_type):
         reason = FollowupReason.BOUNCED
     if reason is not None:
-        stop_scheduled_followups(
+        publish(
             session,
-            sent.user_id,
-            reason,
-            contact_id=sent.contact_id,
-            address=sent.recipient_email,
+            ConversationEnded(
+                sent.user_id, reason, contact_id=sent.contact_id, address=sent.recipient_email
+            ),
         )
 
 

@@ -68,6 +68,7 @@ from attendry.followups.rules import (
 from attendry.followups.rules import check_due_at as timing_violation
 from attendry.messaging.service import send_agent_message
 from attendry.notifications.service import notify
+from attendry.platform.domain_events import DraftRejected, EmailSent, SendFailed, TaskFailed
 from attendry.sending.policy import find_suppression, paused_sending
 
 FOLLOWUP = "Follow-up"
@@ -189,7 +190,7 @@ def schedule_for_draft(session: Session, draft: OutreachDraft) -> FollowupSchedu
 # ---------------------------------------------------------------------------- planning
 
 
-def after_email_sent(session: Session, draft: OutreachDraft, sent: OutreachSent) -> None:
+def after_email_sent(session: Session, event: EmailSent) -> None:
     """SES took a draft's email: plan what follows. Runs once per draft, in the transaction
     that marks it sent (whichever of the Sender and SES's Send event records it first).
 
@@ -197,6 +198,7 @@ def after_email_sent(session: Session, draft: OutreachDraft, sent: OutreachSent)
     follow-up marks its schedule row sent and plans the next attempt (or the escalation).
     A user without a Follow-up agent gets nothing, and nothing else changes.
     """
+    draft, sent = event.draft, event.sent
     if sent.channel != Channel.EMAIL:
         return
     if draft.kind == DraftKind.INITIAL:
@@ -413,9 +415,9 @@ def stop_reason_at_send(session: Session, draft: OutreachDraft) -> FollowupReaso
     return reason
 
 
-def stop_for_rejected_draft(session: Session, draft: OutreachDraft) -> None:
+def stop_for_rejected_draft(session: Session, event: DraftRejected) -> None:
     """The user rejected a follow-up draft: its thread ends there, and the schedule says so."""
-    row = schedule_for_draft(session, draft)
+    row = schedule_for_draft(session, event.draft)
     if row is not None and row.status == FollowupStatus.DRAFTED:
         stop(row, FollowupReason.CANCELLED_BY_USER)
 
@@ -453,7 +455,7 @@ def escalate(
     notify(session, row.user_id, FOLLOWUP_ESCALATED, {**payload, "agent_id": str(agent.id)})
 
 
-def after_draft_failed(session: Session, task: AgentTask) -> None:
+def after_draft_failed(session: Session, event: TaskFailed) -> None:
     """A follow-up whose draft task failed goes back to the schedule, due again a day
     after the failure, where the user can also cancel or move it; the third failed draft
     of the same follow-up escalates the thread to the user instead (`draft_failed`).
@@ -462,6 +464,7 @@ def after_draft_failed(session: Session, task: AgentTask) -> None:
     errors) before failing the task, so an immediate new draft would most likely fail
     the same way; a day later the LLM is back, the budget raised, or the data fixed.
     """
+    task = event.task
     row = session.scalars(
         select(FollowupSchedule)
         .where(
@@ -494,11 +497,11 @@ def after_draft_failed(session: Session, task: AgentTask) -> None:
     )
 
 
-def after_send_failed(session: Session, draft: OutreachDraft) -> None:
+def after_send_failed(session: Session, event: SendFailed) -> None:
     """A follow-up that could not be sent ends its thread's schedule: stopped when the
     contact's side explains it (a suppressed address), else handed to the user (reason
     `send_failed`): the user knows the thread and the address, the agent cannot fix it."""
-    row = schedule_for_draft(session, draft)
+    row = schedule_for_draft(session, event.draft)
     if row is None or row.status != FollowupStatus.DRAFTED:
         return
     agent, original = _agent_and_thread(session, row)

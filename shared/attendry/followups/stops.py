@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import FollowupReason, FollowupStatus
 from attendry.db.models import FollowupSchedule, OutreachSent
+from attendry.platform.domain_events import ConversationEnded
 
 
 def stop_scheduled_followups(
@@ -47,3 +48,16 @@ def stop_scheduled_followups(
         .returning(FollowupSchedule.id)
     )
     return list(session.scalars(stmt))
+
+
+def on_conversation_ended(session: Session, event: ConversationEnded) -> None:
+    """The contact's side ended the conversation: what was scheduled to them stops."""
+    event.stopped.extend(
+        stop_scheduled_followups(
+            session,
+            event.user_id,
+            event.reason,
+            contact_id=event.contact_id,
+            address=event.address,
+        )
+    )

@@ -31,8 +31,8 @@ from attendry.db.enums import FollowupReason, InboundMatch
 from attendry.db.models import Contact, OutreachSent
 from attendry.db.owned import get_owned
 from attendry.email.inbound import InboundEmail
-from attendry.followups.stops import stop_scheduled_followups
 from attendry.notifications.service import notify
+from attendry.platform.domain_events import ConversationEnded, publish
 from attendry.suppression.unsubscribe import UnsubscribeVia, unsubscribe
 
 REPLY_RECEIVED = "reply.received"
@@ -155,14 +155,14 @@ def record_reply(session: Session, sent: OutreachSent, at: datetime) -> tuple[bo
         ).first()
         is not None
     )
-    cancelled = stop_scheduled_followups(
-        session,
+    ended = ConversationEnded(
         sent.user_id,
         FollowupReason.REPLIED,
         contact_id=sent.contact_id,
         address=sent.recipient_email,
     )
-    return first, cancelled
+    publish(session, ended)
+    return first, ended.stopped
 
 
 def record_inbound(session: Session, stored: StoredEmail, email: InboundEmail) -> InboundResult:
@@ -264,10 +264,11 @@ def mark_replied(
     contact = get_owned(session, Contact, user_id, contact_id, noun="Contact")
     sent = latest_sent_to_contact(session, user_id, contact_id)
     if sent is None:
-        cancelled = stop_scheduled_followups(
-            session, user_id, FollowupReason.REPLIED, contact_id=contact_id, address=contact.email
+        ended = ConversationEnded(
+            user_id, FollowupReason.REPLIED, contact_id=contact_id, address=contact.email
         )
-        return ReplyRecorded(None, None, False, len(cancelled))
+        publish(session, ended)
+        return ReplyRecorded(None, None, False, len(ended.stopped))
     first, cancelled = record_reply(session, sent, clock())
     session.refresh(sent, ["response_received_at"])
     logger.info(

@@ -29,9 +29,9 @@ from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent, User
 from attendry.db.owned import get_owned, list_owned
 from attendry.db.pagination import KeysetPage
 from attendry.email.headers import check_header_value
-from attendry.followups.service import stop_for_rejected_draft
 from attendry.outreach.schemas import DraftUpdate
 from attendry.platform.after_commit import after_commit
+from attendry.platform.domain_events import DraftRejected, publish
 from attendry.platform.sqs import SqsQueue
 from attendry.sending.policy import (
     SendRefusal,
@@ -113,7 +113,7 @@ def reject_draft(session: Session, user_id: str, draft_id: UUID, reason: str) ->
     _refuse_unless(draft, DraftStatus.PENDING_APPROVAL, "rejected")
     draft.status = DraftStatus.REJECTED
     draft.rejection_reason = reason.strip()
-    stop_for_rejected_draft(session, draft)
+    publish(session, DraftRejected(draft))
     session.flush()
     session.refresh(draft)
     return draft

@@ -43,7 +43,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -57,18 +56,12 @@ from attendry.agents.settings import sender_display_name
 from attendry.core.errors import InvalidInputError
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
-from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
+from attendry.db.enums import Channel, DeliveryStatus, DraftStatus, FollowupReason
 from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent
 from attendry.email.message import build_outreach_email, ses_message_id_header
 from attendry.email.settings import EmailSettings, email_settings
-from attendry.followups.service import (
-    after_email_sent,
-    after_send_failed,
-    schedule_for_draft,
-    stop_reason_at_send,
-    thread_messages,
-)
 from attendry.notifications.service import notify
+from attendry.platform.domain_events import EmailSent, SendFailed, publish
 from attendry.platform.queue import park_on_dead_letter_queue
 from attendry.platform.ses import (
     SesClient,
@@ -178,7 +171,7 @@ def fail_send(
             "message": message,
         },
     )
-    after_send_failed(session, draft)
+    publish(session, SendFailed(draft))
     logger.warning(
         "Email send failed", extra={"draft_id": str(draft.id), "code": code, "reason": message}
     )
@@ -201,7 +194,7 @@ def _mark_draft_sent(session: Session, sent: OutreachSent) -> bool:
             "rfc822_message_id": sent.rfc822_message_id,
         },
     )
-    after_email_sent(session, draft, sent)
+    publish(session, EmailSent(draft, sent))
     return True
 
 
@@ -252,19 +245,19 @@ def _settle_from_row(session: Session, draft: OutreachDraft, sent: OutreachSent)
         _mark_draft_sent(session, sent)
 
 
-def _thread(session: Session, draft: OutreachDraft) -> tuple[str | None, list[str]]:
-    """In-Reply-To and References of a follow-up: the SES Message-IDs of the thread's
-    emails the contact received, oldest first; it answers the latest of them."""
-    row = schedule_for_draft(session, draft)
-    original = session.get(OutreachSent, row.sent_id) if row is not None else None
-    if row is None or original is None:
-        return None, []
-    references = [
-        message.rfc822_message_id
-        for message in thread_messages(session, original, row.attempt)
-        if message.rfc822_message_id
-    ]
-    return (references[-1] if references else None), references
+class FollowupThreads(Protocol):
+    """What the Sender asks of a draft's thread before sending it, answered by the feature
+    that keeps threads (follow-ups). A question needs an answer, so this is a port the
+    Sender calls rather than an event it publishes; what it tells, it publishes."""
+
+    def references(self, session: Session, draft: OutreachDraft) -> list[str]:
+        """The SES Message-IDs of the thread's emails the contact received, oldest first;
+        empty for a draft that starts a thread."""
+        ...
+
+    def stop_reason(self, session: Session, draft: OutreachDraft) -> FollowupReason | None:
+        """Why the thread the draft continues may not be written to any more, or None."""
+        ...
 
 
 def _compose(
@@ -273,12 +266,12 @@ def _compose(
     sent_id: UUID,
     settings: EmailSettings,
     now: datetime,
+    references: list[str],
 ) -> EmailMessage:
     agent = session.get(Agent, draft.agent_id)
     contact = session.get(Contact, draft.contact_id)
     if agent is None or draft.recipient_email is None:
         raise InvalidInputError("The draft has no agent or no recipient any more.")
-    in_reply_to, references = _thread(session, draft)
     return build_outreach_email(
         sent_id=sent_id,
         user_id=draft.user_id,
@@ -288,7 +281,7 @@ def _compose(
         subject=draft.subject or "",
         text=draft.message_body,
         html=draft.html_body,
-        in_reply_to=in_reply_to,
+        in_reply_to=references[-1] if references else None,
         references=references,
         settings=settings,
         now=now,
@@ -312,12 +305,14 @@ class Sender:
     def __init__(
         self,
         *,
+        threads: FollowupThreads,
         ses: EmailSender | None = None,
         settings: SendingSettings | None = None,
         email: EmailSettings | None = None,
         engine: Engine | None = None,
         clock: Clock = _utc_now,
     ) -> None:
+        self.threads = threads
         self._ses = ses
         self._settings = settings
         self._email = email
@@ -395,7 +390,7 @@ class Sender:
             return SendResult(SendOutcome.FAILED, draft.id, reason=refusal.code)
         if paused_sending(session, draft.user_id) is not None:
             return SendResult(SendOutcome.HELD, draft.id, reason="sending_paused")
-        stopped = stop_reason_at_send(session, draft)
+        stopped = self.threads.stop_reason(session, draft)
         if stopped is not None:
             why = f"The contact's thread stopped ({stopped.value}); the follow-up is not sent."
             fail_send(session, draft, FOLLOWUP_STOPPED, why, sent=sent)
@@ -403,7 +398,8 @@ class Sender:
 
         sent_id = sent.id if sent is not None else uuid.uuid4()
         try:
-            message = _compose(session, draft, sent_id, self.email, now)
+            references = self.threads.references(session, draft)
+            message = _compose(session, draft, sent_id, self.email, now, references)
         except InvalidInputError as error:
             fail_send(session, draft, INVALID_EMAIL, error.message, sent=sent)
             return SendResult(SendOutcome.FAILED, draft.id, reason=INVALID_EMAIL)
@@ -538,12 +534,12 @@ class SendMessageConsumer:
     def __init__(
         self,
         *,
-        sender: Sender | None = None,
+        sender: Sender,
         queue: SqsQueue | None = None,
         dead_letters: SqsQueue | None = None,
         settings: SendingSettings | None = None,
     ) -> None:
-        self.sender = sender or Sender(settings=settings)
+        self.sender = sender
         self._settings = settings
         self._queue = queue
         self._dead_letters = dead_letters
@@ -604,9 +600,3 @@ class SendMessageConsumer:
         park_on_dead_letter_queue(
             self.dead_letters, record, reason, what="Malformed EmailSend message"
         )
-
-
-@lru_cache(maxsize=1)
-def default_consumer() -> SendMessageConsumer:
-    """The function's consumer, built on first use so the environment is read then."""
-    return SendMessageConsumer()

@@ -19,8 +19,8 @@ from attendry.db.enums import FollowupReason, SuppressionReason, SuppressionScop
 from attendry.db.models import Agent, EmailSuppression, OutreachSent
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.email.unsubscribe import UnsubscribeClaims
-from attendry.followups.stops import stop_scheduled_followups
 from attendry.notifications.service import notify
+from attendry.platform.domain_events import ConversationEnded, publish
 from attendry.suppression.service import suppress_for_user
 
 CONTACT_UNSUBSCRIBED = "contact.unsubscribed"
@@ -99,9 +99,11 @@ def unsubscribe(
     added = suppress_for_user(session, user_id, address, SuppressionReason.UNSUBSCRIBE)
     # Every time, not only the first: a follow-up scheduled since (for an older thread)
     # must not go out either.
-    cancelled = stop_scheduled_followups(
-        session, user_id, FollowupReason.UNSUBSCRIBED, contact_id=contact_id, address=address
+    ended = ConversationEnded(
+        user_id, FollowupReason.UNSUBSCRIBED, contact_id=contact_id, address=address
     )
+    publish(session, ended)
+    cancelled = ended.stopped
     if added:
         notify(
             session,

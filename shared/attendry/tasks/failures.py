@@ -1,16 +1,13 @@
-"""Failing an agent task: the row, the user's notification, and what waited on the task.
-
-Apart from `services.tasks` because a failure reaches into the follow-up schedule, whose
-module depends (through agent messages) on `services.tasks`.
-"""
+"""Failing an agent task: the row, the user's notification, and the `TaskFailed` event
+that gives back what waited on the task (a follow-up waiting for its draft)."""
 
 from sqlalchemy import func
 from sqlalchemy.orm import Session
 
 from attendry.db.enums import TaskStatus
 from attendry.db.models import AgentTask
-from attendry.followups.service import after_draft_failed
 from attendry.notifications.service import notify
+from attendry.platform.domain_events import TaskFailed, publish
 from attendry.tasks.runtime import update_held_task
 from attendry.tasks.schemas import ERROR_CODE_KEY
 
@@ -40,5 +37,5 @@ def fail_task(session: Session, task: AgentTask, *, code: str, message: str) -> 
             "error": message,
         },
     )
-    after_draft_failed(session, task)
+    publish(session, TaskFailed(task))
     return True

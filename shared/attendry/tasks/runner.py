@@ -19,10 +19,9 @@ Failures come in three kinds:
 import math
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from functools import lru_cache
 from uuid import UUID
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -38,9 +37,6 @@ from attendry.db.engine import session_scope
 from attendry.db.enums import TaskStatus, TaskType
 from attendry.db.models import AgentTask
 from attendry.drafting import LlmError, LlmRateLimited, drafter_from_settings
-from attendry.followups.agent import draft_followup
-from attendry.messaging.handler import handle_message
-from attendry.outreach.agent import draft_outreach
 from attendry.platform.queue import park_on_dead_letter_queue
 from attendry.platform.sqs import MAX_VISIBILITY_TIMEOUT_S, SqsQueue
 from attendry.tasks.failures import fail_task
@@ -57,11 +53,6 @@ from attendry.tasks.service import CORRELATION_ID_ATTRIBUTE
 from attendry.tasks.settings import TaskSettings, task_settings
 from attendry.usage.settings import llm_limit_settings
 
-HANDLERS: Mapping[TaskType, TaskHandler] = {
-    TaskType.DRAFT_OUTREACH: draft_outreach,
-    TaskType.DRAFT_FOLLOWUP: draft_followup,
-    TaskType.HANDLE_MESSAGE: handle_message,
-}
 DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
@@ -164,7 +155,7 @@ class TaskRunner:
     runtime: AgentRuntime
     queue: SqsQueue
     dead_letters: SqsQueue
-    handlers: Mapping[TaskType, TaskHandler] = field(default_factory=lambda: HANDLERS)
+    handlers: Mapping[TaskType, TaskHandler]
 
     def handle_record(self, record: SQSRecord) -> None:
         """One SQS record: returns to acknowledge it, raises to report it failed."""
@@ -280,9 +271,9 @@ def _requeue(session: Session, task: AgentTask, retry_in_s: int, reason: str) ->
     )
 
 
-@lru_cache(maxsize=1)
-def default_runner() -> TaskRunner:
-    """The worker's runner, built on the first message from the environment."""
+def runner_from_environment(handlers: Mapping[TaskType, TaskHandler]) -> TaskRunner:
+    """The worker's runner from the environment, running each task type with its handler
+    (the agent function wires which feature handles which type)."""
     settings = task_settings()
     prices = llm_settings_from_environment(settings)
     runtime = AgentRuntime(
@@ -295,4 +286,5 @@ def default_runner() -> TaskRunner:
         runtime=runtime,
         queue=SqsQueue(settings.queue_url()),
         dead_letters=SqsQueue(settings.dead_letter_queue_url()),
+        handlers=handlers,
     )

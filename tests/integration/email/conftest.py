@@ -25,7 +25,6 @@ from attendry.db.models import Agent, Contact, OutreachDraft
 from attendry.email.settings import email_settings
 from attendry.platform.ses import default_sesv2_client
 from attendry.platform.sqs import SqsQueue, default_sqs_client
-from attendry.sending.service import default_consumer
 from attendry.sending.settings import sending_settings
 from attendry_local.outbox import list_outbox
 from tests.integration.api.conftest import ApiResponse, LambdaContext, _load_handler, http_event
@@ -40,7 +39,6 @@ def _clear_cached_collaborators() -> None:
         default_sesv2_client,
         sending_settings,
         email_settings,
-        default_consumer,
     ):
         cached.cache_clear()
 

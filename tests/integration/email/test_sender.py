@@ -36,6 +36,7 @@ from attendry.db.models import (
 )
 from attendry.email.reply_address import parse_reply_address
 from attendry.email.settings import EmailSettings
+from attendry.followups.threads import ScheduledThreads
 from attendry.outreach.service import approve_draft, redrive_approved_drafts
 from attendry.platform.ses import SesClient, SesOutcomeUnknownError, SesTransientError
 from attendry.sending.service import Sender, SendMessageConsumer, record_ses_acceptance
@@ -115,7 +116,9 @@ def consumer_with(
     aws: Aws, clock: Clock, settings: SendingSettings
 ) -> Callable[..., SendMessageConsumer]:
     def build(ses: Any, email: EmailSettings | None = None) -> SendMessageConsumer:
-        sender = Sender(ses=ses, settings=settings, email=email, clock=clock)
+        sender = Sender(
+            threads=ScheduledThreads(), ses=ses, settings=settings, email=email, clock=clock
+        )
         return SendMessageConsumer(
             sender=sender, queue=aws.queue, dead_letters=aws.dead_letters, settings=settings
         )
@@ -273,7 +276,10 @@ def test_two_senders_racing_for_one_draft_send_it_once(
 ) -> None:
     # Given one approved draft and two Sender instances (two concurrent Lambda invocations)
     draft = approved(aws, outreach, session)
-    senders = [Sender(ses=ses, settings=settings, clock=clock) for _ in range(2)]
+    senders = [
+        Sender(threads=ScheduledThreads(), ses=ses, settings=settings, clock=clock)
+        for _ in range(2)
+    ]
 
     # When both send it at the same moment
     with ThreadPoolExecutor(max_workers=2) as pool:

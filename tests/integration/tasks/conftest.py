@@ -22,7 +22,6 @@ from attendry.db.enums import AgentStatus, AgentType, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentTask, Contact, Opportunity
 from attendry.drafting import llm_settings
 from attendry.platform.sqs import SqsQueue, default_sqs_client
-from attendry.tasks.runner import default_runner
 from attendry.tasks.service import enqueue_task
 from attendry.tasks.settings import task_settings
 from attendry.usage.settings import llm_limit_settings
@@ -129,7 +128,7 @@ def queues(aws_endpoint: str) -> Queues:
 
 
 def forget_cached_settings() -> None:
-    for factory in (task_settings, llm_limit_settings, llm_settings, default_runner):
+    for factory in (task_settings, llm_limit_settings, llm_settings):
         factory.cache_clear()
 
 
@@ -162,8 +161,9 @@ class LambdaContext:
 Handler = Callable[[dict[str, Any]], Any]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def agent_task_handler(database_url: str) -> Handler:
+    """The function as a fresh cold start: its runner is built from this test's environment."""
     module = load_function("agent_tasks")
     return lambda event: module.lambda_handler(event, LambdaContext())
 

@@ -45,6 +45,7 @@ from attendry.email.message import ses_message_id_header
 from attendry.email.settings import EmailSettings
 from attendry.followups.settings import SweepSettings
 from attendry.followups.sweep import SweepResult, sweep_followups
+from attendry.followups.threads import ScheduledThreads
 from attendry.platform.ses import SesClient
 from attendry.platform.sqs import SqsQueue
 from attendry.sending.service import Sender, SendMessageConsumer
@@ -53,6 +54,7 @@ from attendry.tasks.runner import RunResult, TaskRunner
 from attendry.tasks.runtime import AgentRuntime
 from attendry.tasks.settings import TaskSettings
 from attendry.usage.settings import LlmLimitSettings
+from attendry.wiring import TASK_HANDLERS
 from tests.integration.email.conftest import REGION, Aws, sqs_event
 
 
@@ -277,6 +279,7 @@ def runner(aws: Aws) -> TaskRunner:
         ),
         queue=unused,
         dead_letters=unused,
+        handlers=TASK_HANDLERS,
     )
 
 
@@ -293,7 +296,12 @@ def send_queued(aws: Aws) -> Callable[..., dict[str, Any]]:
 
     def send(email: EmailSettings | None = None) -> dict[str, Any]:
         consumer = SendMessageConsumer(
-            sender=Sender(ses=SesClient(aws.sesv2), settings=settings, email=email),
+            sender=Sender(
+                threads=ScheduledThreads(),
+                ses=SesClient(aws.sesv2),
+                settings=settings,
+                email=email,
+            ),
             queue=aws.queue,
             dead_letters=aws.dead_letters,
             settings=settings,

@@ -44,6 +44,7 @@ from attendry.tasks.runner import Outcome, RunResult, TaskRunner
 from attendry.tasks.runtime import AgentRuntime
 from attendry.tasks.settings import TaskSettings
 from attendry.usage.settings import LlmLimitSettings
+from attendry.wiring import TASK_HANDLERS
 from tests.fixtures.fake_gemini import FakeGemini
 from tests.integration.email.conftest import Aws
 from tests.integration.email.followups.conftest import Thread, queued_task_ids
@@ -110,6 +111,7 @@ def run_failing_task(aws: Aws) -> Iterator[RunTask]:
             ),
             queue=unused,
             dead_letters=unused,
+            handlers=TASK_HANDLERS,
         )
         yield lambda task_id: runner.run(task_id, receive_count=settings.max_receive_count)
 

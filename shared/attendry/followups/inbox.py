@@ -1,4 +1,4 @@
-"""An agent receiving a message from another (a `handle_message` task).
+"""The Follow-up agent receiving a message from another agent (a `handle_message` task).
 
 The message row is the source of truth; the task only says which message to handle. The
 handling and the message's `processed` mark are written with the task's completion, in

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from attendry.adapters.sns_signature import LOCAL_SIGNING_CERT_NAME
 from attendry.db.models import SesEvent
 from attendry.services.ses_webhook import default_ses_webhook, ses_webhook_settings
+from tests.fixtures.network import NetworkCalls, recorded_network_calls
 from tests.fixtures.sns import (
     CERT_URL,
     TOPIC_ARN,
@@ -63,6 +64,11 @@ class LocalSnsHost:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/sns"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
 
     @property
     def cert_url(self) -> str:
@@ -160,15 +166,38 @@ def test_a_malformed_body_is_400_in_the_api_error_shape(
     ],
 )
 def test_an_untrusted_message_is_403_without_any_network_call(
-    call_api: Any, configure: Any, envelope: dict[str, Any]
+    call_api: Any, configure: Any, envelope: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure("dev")
     signed = SigningIdentity().sign(envelope)
 
-    response = post(call_api, json.dumps(signed))
+    with recorded_network_calls(monkeypatch) as calls:
+        response = post(call_api, json.dumps(signed))
 
     assert response.status == 403
     assert response.json()["error"]["code"] == "forbidden"
+    assert calls == NetworkCalls(), "the webhook went to the network for an untrusted message"
+
+
+def test_a_trusted_certificate_is_fetched_over_the_network_once(
+    call_api: Any, configure: Any, local_sns: LocalSnsHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the local stage, whose SNS host serves the signing certificate
+    configure("local")
+    envelopes = [
+        json.dumps(local_sns.identity.sign(notification(cert_url=local_sns.cert_url)))
+        for _ in range(2)
+    ]
+
+    # When two notifications it signed arrive
+    with recorded_network_calls(monkeypatch) as calls:
+        answers = [post(call_api, envelope).status for envelope in envelopes]
+
+    # Then the certificate was fetched from that host, once (the recorder sees real fetches,
+    # so the test above would see one)
+    assert answers == [200, 200]
+    host, port = local_sns.address
+    assert [address[:2] for address in calls.connections] == [(host, port)]
 
 
 def test_locally_a_notification_signed_by_the_local_certificate_is_applied_once(

@@ -6,18 +6,20 @@ SubscribeURL), so the handler's real network code fetches and confirms.
 
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from attendry.adapters.sns_signature import LOCAL_SIGNING_CERT_NAME
-from attendry.db.models import SesEvent
+from attendry.db.models import EmailSuppression, SesEvent
 from attendry.services.ses_webhook import default_ses_webhook, ses_webhook_settings
 from tests.fixtures.network import NetworkCalls, recorded_network_calls
+from tests.fixtures.ses import ses_event
 from tests.fixtures.sns import (
     CERT_URL,
     TOPIC_ARN,
@@ -203,22 +205,35 @@ def test_a_trusted_certificate_is_fetched_over_the_network_once(
 def test_locally_a_notification_signed_by_the_local_certificate_is_applied_once(
     call_api: Any, configure: Any, local_sns: LocalSnsHost, db_session: Session
 ) -> None:
-    # Given the local stage and a notification the local SNS signed
+    # Given the local stage and a hard bounce the local SNS signed
     configure("local")
-    envelope = local_sns.identity.sign(notification(cert_url=local_sns.cert_url))
+    address = f"gone-{uuid.uuid4().hex[:10]}@example.com"
+    bounce = ses_event("bounce_permanent", message_id=f"unknown-{uuid.uuid4()}", recipient=address)
+    envelope = local_sns.identity.sign(notification(bounce, cert_url=local_sns.cert_url))
 
-    # When it is posted twice (SNS retries; the SQS way in may bring it too)
+    # When it is posted, the address's suppression is lifted, and SNS posts it again
     first = post(call_api, json.dumps(envelope))
+    was_suppressed = suppressed(db_session, address)
+    db_session.execute(delete(EmailSuppression).where(EmailSuppression.address == address))
+    db_session.commit()
     second = post(call_api, json.dumps(envelope))
 
-    # Then both answers are 200 and the event is stored once
+    # Then both answers are 200, the event is stored once and the repeat changed nothing
     assert (first.status, second.status) == (200, 200), first.body
     assert first.json() == {
         "status": "applied",
         "type": "Notification",
         "message_id": envelope["MessageId"],
     }
+    assert was_suppressed
+    assert not suppressed(db_session, address)
     assert stored(db_session, envelope["MessageId"]) == 1
+
+
+def suppressed(session: Session, address: str) -> bool:
+    session.expire_all()
+    query = select(EmailSuppression.id).where(EmailSuppression.address == address)
+    return session.scalars(query).first() is not None
 
 
 def test_in_a_deployed_stage_the_local_certificate_is_refused(

@@ -265,6 +265,51 @@ def test_an_event_type_ses_added_later_changes_nothing() -> None:
     assert progress(SENT, SesEvent.model_validate(record)) == Progress({})
 
 
+@pytest.mark.parametrize(
+    ("carried", "detail"),
+    [
+        ("bounce_permanent", "bounce"),
+        ("complaint", "complaint"),
+        ("open", "open"),
+        ("click", "click"),
+        ("delivery_delay", "deliveryDelay"),
+    ],
+)
+def test_an_event_is_applied_by_its_type_not_by_the_objects_it_carries(
+    carried: str, detail: str
+) -> None:
+    # Given a Send record that also carries another type's object
+    record = ses_event("send", message_id="m-1", sent_at=SENT_AT)
+    record[detail] = ses_event(carried, at=at(5))[detail]
+
+    # Then it is applied as a Send: nothing changes
+    assert progress(SENT, SesEvent.model_validate(record)) == Progress({})
+
+
+def test_a_rendering_failure_without_its_details_still_fails_the_email() -> None:
+    record = ses_event("rendering_failure", message_id="m-1", sent_at=SENT_AT)
+    del record["failure"]
+
+    moved = progress(SENT, SesEvent.model_validate(record))
+
+    assert moved == Progress(
+        {
+            "delivery_status": DeliveryStatus.FAILED,
+            "meta": {"rendering_failure": {"error_message": None, "template_name": None}},
+        }
+    )
+
+
+def test_a_reject_without_its_reason_still_rejects_the_email() -> None:
+    record = ses_event("reject", message_id="m-1", sent_at=SENT_AT)
+    del record["reject"]
+
+    moved = progress(SENT, SesEvent.model_validate(record))
+
+    assert moved.changes["delivery_status"] is DeliveryStatus.REJECTED
+    assert moved.changes["meta"] == {"ses_reject": {"reason": None, "at": SENT_AT.isoformat()}}
+
+
 def test_the_record_given_is_left_as_it_was() -> None:
     meta = {"send_attempt": 1}
     facts = SentFacts(delivery_status=DeliveryStatus.SENT, meta=meta)

@@ -527,3 +527,17 @@ def accounts(call_api: Call, queues: None, alice: str, bob: str) -> Iterator[Acc
 @pytest.mark.parametrize(("route", "case"), CASES)
 def test_no_route_reaches_another_users_rows(route: Route, case: Case, accounts: Accounts) -> None:
     case.check(route, accounts)
+
+
+@pytest.mark.parametrize(
+    ("path", "noun"),
+    [("/agents/{}/tasks", "Agent"), ("/agents/{}/messages", "Agent"), ("/contacts/{}", "Contact")],
+)
+def test_a_404_names_what_was_not_found(
+    path: str, noun: str, accounts: Accounts, call_api: Call
+) -> None:
+    theirs = accounts.alice.outreach_agent_id if noun == "Agent" else accounts.alice.contact_id
+
+    response = call_api("GET", path.format(theirs), user=accounts.bob.user_id)
+
+    assert response.json()["error"]["message"] == f"{noun} {theirs} was not found."

@@ -4,8 +4,9 @@ The properties check each decision against oracles written independently of the 
 (brute-force scans of the wall clock), so a shared mistake cannot hide.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -22,6 +23,7 @@ from attendry.rules.followup_timing import (
     TimingRule,
     check_due_at,
     earliest_allowed,
+    is_in_window,
     next_followup,
 )
 
@@ -452,6 +454,155 @@ def test_a_proposed_due_time_names_the_rule_it_breaks(
     )
 
     assert (violation.rule if violation else None) == rule
+
+
+@pytest.mark.parametrize(
+    ("due_at", "now", "message"),
+    [
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 3, 10),
+            None,
+            "Attempt 1 may not go out before 2026-06-04T07:00:00+00:00: 3 days after the "
+            "previous send.",
+            id="before-cadence",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 5, 7, 59),
+            None,
+            "07:59 in Europe/Berlin is outside the send window (08:00 to 18:00).",
+            id="outside-window",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 6, 10),
+            None,
+            "Saturday in Europe/Berlin is not one of the send window's days.",
+            id="weekend",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 10, 10),
+            None,
+            "No follow-up goes out on the day before the event or during it "
+            "(from 2026-06-10T00:00:00+02:00, Europe/Berlin).",
+            id="blackout",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 12, 18),
+            None,
+            "The event will have ended by then.",
+            id="event-passed",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 4, 10),
+            local("Europe/Berlin", 2026, 6, 5, 9),
+            "That time has already passed.",
+            id="in-the-past",
+        ),
+    ],
+)
+def test_a_refused_due_time_says_why_in_words(
+    due_at: datetime, now: datetime | None, message: str
+) -> None:
+    # The message is what the API's 422 tells the user
+    violation = check_due_at(
+        due_at,
+        previous_send=local("Europe/Berlin", 2026, 6, 1, 9),
+        attempt=1,
+        settings=followup_settings(),
+        contact_timezone="Europe/Berlin",
+        event=BERLIN_EVENT,
+        now=now or local("Europe/Berlin", 2026, 6, 2, 9),
+    )
+
+    assert violation is not None
+    assert violation.message == message
+
+
+def test_a_weekday_the_window_leaves_out_is_outside_the_window_not_a_weekend() -> None:
+    window = SendWindow(days=[Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU])
+
+    violation = check_due_at(
+        local("Europe/Berlin", 2026, 6, 5, 10),  # a Friday
+        previous_send=local("Europe/Berlin", 2026, 6, 1, 9),
+        attempt=1,
+        settings=followup_settings(window=window),
+        contact_timezone="Europe/Berlin",
+        event=EventDates(),
+        now=local("Europe/Berlin", 2026, 6, 2, 9),
+    )
+
+    assert violation is not None
+    assert violation.rule is TimingRule.OUTSIDE_SEND_WINDOW
+
+
+def test_the_window_closes_at_its_end_time() -> None:
+    # Given a candidate at 18:00 sharp on a Monday: the window is 08:00 up to 18:00
+    candidate = local("Europe/Berlin", 2026, 6, 1, 18)
+
+    placed_at = earliest_allowed(
+        candidate, window=OFFICE, contact_timezone="Europe/Berlin", event=EventDates()
+    )
+
+    assert placed_at == local("Europe/Berlin", 2026, 6, 2, 8)
+    assert is_in_window(candidate, None, ZoneInfo("Europe/Berlin"))
+
+
+def test_a_window_opening_inside_the_spring_gap_opens_exactly_at_its_end() -> None:
+    # Given a Sunday window opening at 02:05, inside the hour Berlin skips on 29 March
+    # 2026 (and not halfway through it, where a coarse search would land by luck)
+    window = SendWindow(days=[Weekday.SUN], start=time(2, 5), end=time(4, 0))
+
+    placed_at = earliest_allowed(
+        utc(2026, 3, 28, 12), window=window, contact_timezone="Europe/Berlin", event=EventDates()
+    )
+
+    # Then it opens at 03:00 CEST to the second: 01:00:00 UTC
+    assert placed_at == utc(2026, 3, 29, 1, 0, 0)
+
+
+class Floating(tzinfo):
+    """A time zone that does not know its offset: datetimes in it count as naive."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("argument", "call"),
+    [
+        ("now", lambda at: decide(utc(2026, 6, 1, 9), zone="UTC", now=at)),
+        ("previous_send", lambda at: decide(at, zone="UTC", now=utc(2026, 6, 1, 9))),
+        (
+            "candidate",
+            lambda at: earliest_allowed(at, window=None, contact_timezone=None, event=EventDates()),
+        ),
+        ("event dates", lambda at: decide(utc(2026, 6, 1, 9), zone="UTC", event=EventDates(at))),
+        ("due_at", lambda at: proposed_naive(due_at=at)),
+        ("now", lambda at: proposed_naive(now=at)),
+    ],
+)
+def test_each_time_without_an_offset_is_refused_by_name(
+    argument: str, call: Callable[[datetime], object]
+) -> None:
+    for naive in (datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 9, tzinfo=Floating())):
+        with pytest.raises(ValueError, match=rf"^{argument} must be timezone-aware$"):
+            call(naive)
+
+
+def proposed_naive(*, due_at: datetime | None = None, now: datetime | None = None) -> object:
+    return check_due_at(
+        due_at or utc(2026, 6, 9, 10),
+        previous_send=utc(2026, 5, 1, 9),
+        attempt=1,
+        settings=followup_settings(),
+        contact_timezone=None,
+        event=EventDates(),
+        now=now or utc(2026, 6, 1, 9),
+    )
+
+
+def test_attempts_count_from_one() -> None:
+    with pytest.raises(ValueError, match=r"^attempts count from 1$"):
+        decide(utc(2026, 6, 1, 9), zone="UTC", attempt=0)
 
 
 def test_a_time_already_past_is_refused() -> None:

@@ -50,6 +50,7 @@ def test_only_what_ses_counts_is_counted() -> None:
     ]
 
     assert sample_of(outcomes) == SendingSample(sends=6, bounces=1, complaints=1)
+    assert sample_of([SendOutcome(complained=True)] * 2).complaints == 2
 
 
 def test_the_notification_says_why_and_gives_the_ses_context() -> None:

@@ -5,7 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # `make demo ARGS=--keep` leaves the system running after the walk-through.
-.PHONY: venv dev demo test lint format typecheck cfn-lint pytest bench mutate clean
+.PHONY: venv dev demo test lint format typecheck cfn-lint checkov pytest bench fuzz mutate clean
+
+# checkov pins many libraries of its own, so it lives in a tool venv beside the project's.
+# Pinned exactly: a new release adds checks, and the scan should change only when we bump it.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .tools/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 
 venv: $(STAMP)
 
@@ -35,13 +41,30 @@ typecheck: venv
 cfn-lint: venv
 	$(BIN)/cfn-lint template.yaml
 
+$(CHECKOV_STAMP):
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet 'checkov==$(CHECKOV_VERSION)'
+	touch $(CHECKOV_STAMP)
+
+# Fails on any failed check; every skip is in template.yaml with its reason. Offline:
+# --skip-download keeps it from asking Prisma Cloud for guideline links.
+checkov: $(CHECKOV_STAMP)
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation \
+		--quiet --compact --skip-download
+
 pytest: venv
 	$(BIN)/pytest -n 2 $(ARGS)
 
-test: lint typecheck cfn-lint pytest
+test: lint typecheck cfn-lint checkov pytest
 
 bench: venv
 	$(BIN)/python -m benchmarks $(ARGS)
+
+# The schema fuzzer, thorough: every operation, every phase, two users (tests/fuzz/driver.py).
+# `make test` runs a bounded pass of it (tests/fuzz/test_api_fuzz.py).
+fuzz: venv
+	$(BIN)/python -m tests.fuzz.driver $(ARGS)
 
 # Mutation testing (mutmut) of the pure rules and the exactly-once, suppression, SNS
 # signature and scoping code, as pyproject's [tool.mutmut] says; too slow for `make test`,
@@ -59,4 +82,4 @@ mutate: venv
 	$(BIN)/python -m tests.mutation_report $(MUTMUT)/mutants
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .aws-sam $(MUTMUT)
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .aws-sam .fuzz $(MUTMUT)

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from attendry.local.postgres import scratch_database, scratch_server
+from attendry_local.postgres import scratch_database, scratch_server
 from benchmarks import api_latency, cold_start, followup_sweep, pipeline, ses_events
 
 ROOT = Path(__file__).resolve().parents[1]

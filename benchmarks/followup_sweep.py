@@ -151,7 +151,7 @@ def _claim_ms(database_url: str, runs: int) -> tuple[int, float, list[str]]:
 
 
 def measure(server_url: str, runs: int) -> list[ClaimTiming]:
-    from attendry.local.postgres import scratch_database
+    from attendry_local.postgres import scratch_database
 
     timings = []
     for sent_rows, scheduled in (SMALL, LARGE):

@@ -20,8 +20,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from attendry.db.models import AgentTask, OutreachDraft, OutreachSent
-from attendry.local.demo import Client
-from attendry.local.runtime import LocalRuntime
+from attendry_local.demo import Client
+from attendry_local.runtime import LocalRuntime
 
 CLIENT_THREADS = 8
 WAIT_SECONDS = 600

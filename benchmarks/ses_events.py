@@ -174,7 +174,7 @@ def _use_database(database_url: str) -> None:
     The package is imported here, not at the top: importing it builds the logger, which
     must not happen before the other benchmarks set their log level.
     """
-    from attendry.config import database_settings
+    from attendry.core.config import database_settings
     from attendry.db.engine import get_engine
     from attendry.services.delivery_settings import ses_events_settings
     from attendry.services.ses_events import default_consumer
@@ -192,7 +192,7 @@ def _function_runner(root: Path, database_url: str) -> Callable[[list[dict[str, 
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
     handler = load_handler(root, "ses_events")
-    from attendry.observability import logger
+    from attendry.core.observability import logger
 
     # The logger may have been built before this run's level was set (by another benchmark).
     logger.setLevel("WARNING")

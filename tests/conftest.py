@@ -15,9 +15,9 @@ import pytest
 from aws_lambda_powertools.utilities.parameters import clear_caches
 from sqlalchemy.orm import Session
 
-from attendry.config import database_settings
+from attendry.core.config import database_settings
 from attendry.db.engine import get_engine
-from attendry.local.postgres import scratch_database, scratch_server
+from attendry_local.postgres import scratch_database, scratch_server
 
 
 def reset_engine() -> None:

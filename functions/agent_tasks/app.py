@@ -10,10 +10,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from attendry.observability import logger, metrics
-from attendry.services.batch import logging_failures
+from attendry.core.observability import logger, metrics
+from attendry.core.tracing import tracer
+from attendry.platform.queue import logging_failures
 from attendry.services.task_runner import GaveUp, RetryLater, default_runner
-from attendry.tracing import tracer
 
 # A batch where every record failed is still a partial response: each item's retry is
 # already scheduled through its visibility, so the invocation itself must not fail.

@@ -5,9 +5,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from attendry.observability import logger, metrics
+from attendry.core.observability import logger, metrics
+from attendry.core.tracing import tracer
 from attendry.services.drafts import redrive_approved_drafts
-from attendry.tracing import tracer
 
 
 @logger.inject_lambda_context

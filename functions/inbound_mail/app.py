@@ -10,10 +10,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from attendry.observability import logger, metrics
-from attendry.services.batch import logging_failures
+from attendry.core.observability import logger, metrics
+from attendry.core.tracing import tracer
+from attendry.platform.queue import logging_failures
 from attendry.services.inbound_mail import default_consumer
-from attendry.tracing import tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

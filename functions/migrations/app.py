@@ -4,8 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from attendry.adapters.cloudformation import CustomResourceRequest
-from attendry.observability import logger
+from attendry.core.observability import logger
+from attendry.platform.cloudformation import CustomResourceRequest
 from attendry.services.schema import apply_schema_request
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from attendry.local.runtime import LocalRuntime
-from attendry.local.system import local_system
+from attendry_local.runtime import LocalRuntime
+from attendry_local.system import local_system
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 

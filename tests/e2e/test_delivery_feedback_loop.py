@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attendry.db.enums import SuppressionReason, SuppressionScope
-from attendry.db.models import EmailSuppression, OutreachDraft
-from attendry.local.runtime import LocalRuntime
+from attendry.db.models import EmailSuppression, OutreachDraft, SesEvent
+from attendry_local.runtime import LocalRuntime
 from tests.fixtures.ses import ses_event
 from tests.local.support import Response, http, wait_until
 
@@ -148,7 +148,7 @@ def test_the_mailbox_simulator_addresses(
         assert sent["bounce_subtype"] == "Suppressed"
 
 
-def test_an_event_posted_by_hand_travels_the_same_path(
+def test_a_record_copied_from_aws_goes_through_the_set_its_email_was_sent_with(
     system: LocalRuntime, db_session: Session
 ) -> None:
     # Given an email delivered
@@ -157,21 +157,77 @@ def test_an_event_posted_by_hand_travels_the_same_path(
     user.call("POST", f"/agents/outreach/drafts/{draft}/approve")
     sent = user.sent_row(draft, "delivered")
 
-    # When an Open event for it is posted to the local SES
-    event = ses_event("open", message_id=sent["ses_message_id"], sent_id=sent["id"])
-    event["mail"]["tags"]["ses:configuration-set"] = [
-        system.stack.resource("OutreachConfigurationSet").name
-    ]
+    # When AWS's documented Open record is posted with only its message id made this email's
+    # (its tags still name AWS's example set, "ConfigSet")
+    event = ses_event("open", message_id=sent["ses_message_id"])
+    assert event["mail"]["tags"]["ses:configuration-set"] == ["ConfigSet"]
     posted = http("POST", f"{system.api_url}/_local/ses/events", json_body=event)
 
-    # Then it is published to the configuration set's topic and applied
-    assert posted.status == 202
+    # Then SES's way: published through the email's own set, to its topic, and applied
+    outreach_set = system.stack.resource("OutreachConfigurationSet").name
+    assert posted.status == 202, posted.body
+    assert posted.json()["configuration_set"] == outreach_set
     [published] = posted.json()["published"]
     assert published["topic_arn"] == system.stack.resource("SesEventsTopic").arn
     opened = wait_until(
         lambda: user.call("GET", f"/agents/outreach/sent/{sent['id']}")["opened_at"]
     )
     assert opened.startswith("2017-08-09T22:00:19")
+
+    # And the record that travelled names that set, as every record SES publishes does
+    stored = wait_until(lambda: stored_record(db_session, sent["ses_message_id"], "Open"))
+    assert stored["mail"]["tags"]["ses:configuration-set"] == [outreach_set]
+
+
+def test_a_record_of_another_message_goes_through_the_set_its_tag_names(
+    system: LocalRuntime, db_session: Session
+) -> None:
+    # Given a record of a message the local SES never accepted, tagged with the template's set
+    message_id = f"0100019a-{uuid.uuid4()}-000000"
+    event = ses_event("delivery", message_id=message_id)
+    outreach_set = system.stack.resource("OutreachConfigurationSet").name
+    event["mail"]["tags"]["ses:configuration-set"] = [outreach_set]
+
+    # When it is posted
+    posted = http("POST", f"{system.api_url}/_local/ses/events", json_body=event)
+
+    # Then it is published through that set and kept as an event of an unknown message
+    assert posted.status == 202, posted.body
+    assert posted.json()["configuration_set"] == outreach_set
+    assert wait_until(lambda: stored_record(db_session, message_id, "Delivery")) == event
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        pytest.param({"ses:configuration-set": ["ConfigSet"]}, id="unknown-set"),
+        pytest.param({}, id="no-set"),
+    ],
+)
+def test_a_record_naming_neither_a_known_message_nor_a_known_set_is_refused(
+    system: LocalRuntime, tags: dict[str, list[str]]
+) -> None:
+    event = ses_event("delivery", message_id=f"0100019a-{uuid.uuid4()}-000000")
+    event["mail"]["tags"] = tags
+
+    posted = http("POST", f"{system.api_url}/_local/ses/events", json_body=event)
+
+    assert posted.status == 422
+    message = posted.json()["message"]
+    assert "is no email the local SES accepted" in message
+    assert system.stack.resource("OutreachConfigurationSet").name in message
+
+
+def stored_record(session: Session, ses_message_id: str, event_type: str) -> Any:
+    """The record the SES-events function kept for that message and type, once it has."""
+    session.expire_all()
+    row = session.scalars(
+        select(SesEvent).where(
+            SesEvent.ses_message_id == ses_message_id, SesEvent.event_type == event_type
+        )
+    ).first()
+    session.rollback()
+    return row.payload if row is not None else None
 
 
 def test_a_posted_record_without_an_event_type_is_refused(system: LocalRuntime) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from attendry.local.demo import Client
-from attendry.local.runtime import LocalRuntime
+from attendry_local.demo import Client
+from attendry_local.runtime import LocalRuntime
 
 WAIT_SECONDS = 60
 

@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from attendry.local.demo import walk_through
-from attendry.local.runtime import LocalRuntime
+from attendry_local.demo import walk_through
+from attendry_local.runtime import LocalRuntime
 
 
 def test_one_outreach_goes_from_task_to_the_outbox(

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from attendry.local.demo import Client
-from attendry.local.runtime import LocalRuntime
+from attendry_local.demo import Client
+from attendry_local.runtime import LocalRuntime
 
 WAIT_S = 60
 

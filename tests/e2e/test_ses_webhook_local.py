@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import EmailSuppression, Notification, OutreachSent, SesEvent
-from attendry.local.aws import local_client
-from attendry.local.runtime import LocalRuntime
+from attendry_local.aws import local_client
+from attendry_local.runtime import LocalRuntime
 from tests.fixtures.ses import ses_event, sns_envelope
 from tests.fixtures.sns import SigningIdentity, notification
 from tests.fixtures.worlds import make_world, now_utc

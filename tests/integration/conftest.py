@@ -13,7 +13,7 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.pool import NullPool
 
-from attendry.local.postgres import drop_database, ensure_database
+from attendry_local.postgres import drop_database, ensure_database
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from attendry.db.engine import get_engine
-from attendry.services.after_commit import after_commit
+from attendry.platform.after_commit import after_commit
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from attendry.agents.drafting import (
+from attendry.drafting import (
     AgentStyle,
     ContactInfo,
     DraftingError,
@@ -26,8 +26,8 @@ from attendry.agents.drafting import (
     PreviousMessage,
     drafter_from_settings,
 )
-from attendry.agents.drafting.gemini import GeminiDrafter
-from attendry.agents.drafting.prompt import PROMPT_VERSION, as_data
+from attendry.drafting.gemini import GeminiDrafter
+from attendry.drafting.prompt import PROMPT_VERSION, as_data
 from tests.fixtures.fake_gemini import FakeGemini, Scripted, answer, error, stall
 
 pytestmark = pytest.mark.integration
@@ -335,7 +335,7 @@ def test_the_factory_picks_by_key_and_nothing_imports_google_genai_early() -> No
     assert isinstance(drafter_from_settings(LlmSettings(GEMINI_API_KEY=None)), OfflineDrafter)
     code = (
         "import sys\n"
-        "from attendry.agents.drafting import LlmSettings, drafter_from_settings\n"
+        "from attendry.drafting import LlmSettings, drafter_from_settings\n"
         "drafter = drafter_from_settings(LlmSettings(GEMINI_API_KEY='k'))\n"
         "print(type(drafter).__name__, 'google.genai' in sys.modules)\n"
     )

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from attendry.local.postgres import (
+from attendry_local.postgres import (
     EmbeddedPostgres,
     database_server_url,
     drop_database,

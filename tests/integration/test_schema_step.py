@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from attendry.config import database_settings
+from attendry.core.config import database_settings
 from attendry.db.migrate import head
 from tests.fixtures.functions import lambda_handler_of
 from tests.integration.api.conftest import LambdaContext

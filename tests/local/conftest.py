@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from attendry.local.runtime import LocalRuntime
+from attendry_local.runtime import LocalRuntime
 from tests.local.support import (
     APP_TEMPLATE,
     FAKE_DATABASE_URL,

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from attendry.local.aws import local_client
-from attendry.local.runtime import LocalRuntime
+from attendry_local.aws import local_client
+from attendry_local.runtime import LocalRuntime
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "local"
 APP_TEMPLATE = FIXTURES / "app" / "template.yaml"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from attendry.local.apigw import RouteTable, translate_response
-from attendry.local.topology import HttpRoute
+from attendry_local.apigw import RouteTable, translate_response
+from attendry_local.topology import HttpRoute
 
 
 def route(method: str, path: str) -> HttpRoute:
@@ -54,6 +54,13 @@ def test_the_default_route_catches_what_nothing_else_does() -> None:
     assert other.route.route_key == "$default"
 
 
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "get"])
+def test_any_and_default_stand_only_for_the_methods_a_route_key_names(method: str) -> None:
+    table = RouteTable([route("ANY", "/{proxy+}"), route("ANY", "$default")])
+
+    assert table.match(method, "/agents") is None
+
+
 def test_nothing_matches_an_empty_greedy_segment() -> None:
     assert RouteTable([route("ANY", "/{proxy+}")]).match("GET", "/") is None
 
@@ -62,7 +69,7 @@ def test_a_malformed_function_response_is_a_500() -> None:
     response = translate_response({"statusCode": "not a number"})
 
     assert response.status == 500
-    assert response.body == b'{"message": "Internal Server Error"}'
+    assert response.body == b'{"message":"Internal Server Error"}'
 
 
 def test_a_list_response_is_inferred_as_json() -> None:

@@ -3,7 +3,6 @@
 import base64
 import json
 import time
-from datetime import timedelta
 from http.client import HTTPConnection
 from typing import Any
 from urllib.parse import urlsplit
@@ -11,8 +10,8 @@ from urllib.parse import urlsplit
 import jwt
 import pytest
 
-from attendry.local.auth import make_token
-from attendry.local.runtime import LocalRuntime
+from attendry_local.auth import make_token
+from attendry_local.runtime import LocalRuntime
 from tests.local.support import LEAK_CHECK_VARIABLE, Response, http
 
 # The documented local secret is short on purpose.
@@ -76,7 +75,23 @@ def test_no_route_is_404_as_api_gateway_answers(runtime: LocalRuntime, token: st
     response = http("GET", runtime.api_url + "/", headers=bearer(token))
 
     assert response.status == 404
-    assert response.json() == {"message": "Not Found"}
+    assert response.header("content-type") == "application/json"
+    assert response.body == b'{"message":"Not Found"}'
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "BREW"])
+@pytest.mark.parametrize("path", ["/items/1", "/health", "/second/a"])
+def test_a_method_no_route_key_can_name_is_api_gateways_404(
+    runtime: LocalRuntime, token: str, method: str, path: str
+) -> None:
+    # Given routes for GET and ANY on these paths; ANY stands for the methods a route
+    # key can name (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS), not for these
+    response = http(method, runtime.api_url + path, headers=bearer(token))
+
+    assert response.status == 404
+    assert response.header("content-type") == "application/json"
+    assert response.body == b'{"message":"Not Found"}'
+    assert response.header("apigw-requestid")
 
 
 # The payload format 2.0 event
@@ -153,7 +168,38 @@ def test_a_request_without_body_or_query_has_neither(runtime: LocalRuntime) -> N
     assert "cookies" not in event
 
 
-# The JWT authorizer
+# The JWT authorizer: the checks of "Control access to HTTP APIs with JWT authorizers",
+# answered as "Troubleshooting issues with HTTP API JWT authorizers" shows
+
+
+def signed(
+    runtime: LocalRuntime,
+    *,
+    secret: str | None = None,
+    algorithm: str = "HS256",
+    without: tuple[str, ...] = (),
+    **claims: Any,
+) -> str:
+    """A token the app template's authorizer accepts, but for `claims` changed or `without`."""
+    now = int(time.time())
+    payload: dict[str, Any] = {
+        "sub": "user-1",
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 600,
+        **claims,
+    }
+    for name in without:
+        del payload[name]
+    return jwt.encode(payload, secret or runtime.jwt_secret, algorithm=algorithm)
+
+
+def claims_seen(response: Response) -> dict[str, str]:
+    claims: dict[str, str] = echo(response)["event"]["requestContext"]["authorizer"]["jwt"][
+        "claims"
+    ]
+    return claims
 
 
 def test_a_good_token_passes_its_claims_as_api_gateway_does(runtime: LocalRuntime) -> None:
@@ -178,60 +224,219 @@ def test_a_good_token_passes_its_claims_as_api_gateway_does(runtime: LocalRuntim
     assert jwt_context["scopes"] is None
 
 
-def test_a_token_without_the_bearer_prefix_is_accepted(runtime: LocalRuntime, token: str) -> None:
-    response = http("GET", runtime.api_url + "/items/1", headers={"authorization": token})
+def test_the_runtimes_token_is_made_for_the_templates_authorizer(
+    runtime: LocalRuntime, token: str
+) -> None:
+    claims = claims_seen(http("GET", runtime.api_url + "/items/1", headers=bearer(token)))
 
-    assert echo(response)["event"]["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == (
-        "user-1"
+    assert (claims["sub"], claims["iss"], claims["aud"]) == ("user-1", ISSUER, AUDIENCE)
+
+
+def test_client_id_stands_for_the_audience_only_when_there_is_no_aud(
+    runtime: LocalRuntime,
+) -> None:
+    # Given an access token (Cognito's kind: client_id, no aud) and one with both claims
+    access_token = signed(runtime, without=("aud",), client_id=AUDIENCE)
+    both = signed(runtime, aud="another-client", client_id=AUDIENCE)
+
+    # When each is sent
+    accepted = http("GET", runtime.api_url + "/items/1", headers=bearer(access_token))
+    refused = http("GET", runtime.api_url + "/items/1", headers=bearer(both))
+
+    # Then client_id counts only without aud: API Gateway evaluates aud when both are there
+    assert claims_seen(accepted)["client_id"] == AUDIENCE
+    assert refused.status == 401
+    assert refused.header("www-authenticate") == (
+        'Bearer scope="" error="invalid_token"'
+        ' error_description="the token does not have a valid audience"'
     )
 
 
-def _expired(runtime: LocalRuntime) -> str:
-    return make_token("user-1", secret=runtime.jwt_secret, ttl=timedelta(seconds=-5))
+def test_a_request_without_a_token_is_401_without_a_challenge(runtime: LocalRuntime) -> None:
+    response = http("GET", runtime.api_url + "/items/1")
+
+    assert response.status == 401
+    assert response.header("content-type") == "application/json"
+    assert response.body == b'{"message":"Unauthorized"}'
+    assert response.header("www-authenticate") is None
 
 
 @pytest.mark.parametrize(
-    "headers",
+    ("authorization", "description"),
     [
-        pytest.param(lambda runtime: {}, id="missing"),
-        pytest.param(lambda runtime: {"authorization": "Bearer not-a-jwt"}, id="malformed"),
-        pytest.param(lambda runtime: {"authorization": "Bearer "}, id="empty"),
         pytest.param(
-            lambda runtime: bearer(make_token("user-1", secret="another-secret")),
+            lambda runtime: signed(runtime),
+            "the token must be sent as Authorization: Bearer <jwt>",
+            id="no-bearer-prefix",
+        ),
+        pytest.param(
+            lambda runtime: "bearer " + signed(runtime),
+            "the token must be sent as Authorization: Bearer <jwt>",
+            id="lower-case-scheme",
+        ),
+        pytest.param(
+            lambda runtime: "Basic dXNlcjpwYXNz",
+            "the token must be sent as Authorization: Bearer <jwt>",
+            id="another-scheme",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer not-a-jwt", "the token is not a valid JWT", id="malformed"
+        ),
+        pytest.param(lambda runtime: "Bearer ", "the token is not a valid JWT", id="empty"),
+        pytest.param(
+            lambda runtime: "Bearer  " + signed(runtime),
+            "the token is not a valid JWT",
+            id="two-spaces",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, secret="another-secret"),
+            "the token does not have a valid signature",
             id="bad-signature",
         ),
-        pytest.param(lambda runtime: bearer(_expired(runtime)), id="expired"),
         pytest.param(
-            lambda runtime: bearer(
-                make_token("user-1", secret=runtime.jwt_secret, issuer="https://evil.example/")
-            ),
+            lambda runtime: "Bearer " + signed(runtime, algorithm="HS512"),
+            "the token is not signed with HS256",
+            id="other-algorithm",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, iss="https://evil.example/"),
+            "the token does not have a valid issuer",
             id="other-issuer",
         ),
         pytest.param(
-            lambda runtime: bearer(
-                make_token("user-1", secret=runtime.jwt_secret, audience=["other-client"])
-            ),
+            lambda runtime: "Bearer " + signed(runtime, without=("iss",)),
+            "the token does not have a valid issuer",
+            id="no-issuer",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, aud="other-client"),
+            "the token does not have a valid audience",
             id="other-audience",
         ),
         pytest.param(
-            lambda runtime: bearer(
-                jwt.encode(
-                    {"sub": "user-1", "exp": int(time.time()) + 60},
-                    runtime.jwt_secret,
-                    algorithm="HS512",
-                )
-            ),
-            id="other-algorithm",
+            lambda runtime: "Bearer " + signed(runtime, aud=["other-client", "another"]),
+            "the token does not have a valid audience",
+            id="other-audiences",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, without=("aud",)),
+            "the token does not have a valid audience",
+            id="no-audience",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, exp=int(time.time()) - 5),
+            "the token has expired",
+            id="expired",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, without=("exp",)),
+            "the token does not have a valid exp claim",
+            id="no-expiry",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, nbf=int(time.time()) + 600),
+            "the token is not valid yet",
+            id="not-before-in-the-future",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, iat=int(time.time()) + 600),
+            "the token was issued in the future",
+            id="issued-in-the-future",
+        ),
+        pytest.param(
+            lambda runtime: "Bearer " + signed(runtime, iat="yesterday"),
+            "the token does not have a valid iat claim",
+            id="unreadable-issued-at",
         ),
     ],
 )
-def test_a_refused_token_is_401_before_the_function_runs(
-    runtime: LocalRuntime, headers: Any
+def test_a_refused_token_is_401_with_api_gateways_challenge(
+    runtime: LocalRuntime, authorization: Any, description: str
 ) -> None:
-    response = http("GET", runtime.api_url + "/items/1", headers=headers(runtime))
+    response = http(
+        "GET", runtime.api_url + "/items/1", headers={"authorization": authorization(runtime)}
+    )
 
     assert response.status == 401
-    assert response.json() == {"message": "Unauthorized"}
+    assert response.header("content-type") == "application/json"
+    assert response.body == b'{"message":"Unauthorized"}'
+    assert response.header("www-authenticate") == (
+        f'Bearer scope="" error="invalid_token" error_description="{description}"'
+    )
+
+
+def test_an_unsigned_token_is_refused(runtime: LocalRuntime) -> None:
+    now = int(time.time())
+    unsigned = jwt.encode(
+        {"sub": "user-1", "iss": ISSUER, "aud": AUDIENCE, "exp": now + 60},
+        key="",
+        algorithm="none",
+    )
+
+    response = http("GET", runtime.api_url + "/items/1", headers=bearer(unsigned))
+
+    assert response.status == 401
+
+
+def test_a_token_with_past_not_before_and_issued_at_is_accepted(runtime: LocalRuntime) -> None:
+    now = int(time.time())
+    token = signed(runtime, nbf=now - 60, iat=now - 60)
+
+    assert claims_seen(http("GET", runtime.api_url + "/items/1", headers=bearer(token)))
+
+
+@pytest.mark.parametrize(
+    "scopes",
+    [
+        pytest.param({"scope": "profile items/read"}, id="scope"),
+        pytest.param({"scp": ["items/admin"]}, id="scp-list"),
+        pytest.param({"scp": "openid items/admin"}, id="scp-string"),
+    ],
+)
+def test_a_token_with_one_of_the_routes_scopes_passes_them(
+    runtime: LocalRuntime, scopes: dict[str, Any]
+) -> None:
+    token = signed(runtime, **scopes)
+
+    event = echo(http("GET", runtime.api_url + "/scoped", headers=bearer(token)))["event"]
+
+    token_scopes = next(iter(scopes.values()))
+    expected = token_scopes.split() if isinstance(token_scopes, str) else token_scopes
+    assert event["requestContext"]["authorizer"]["jwt"]["scopes"] == expected
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [pytest.param({}, id="no-scopes"), pytest.param({"scope": "profile openid"}, id="others")],
+)
+def test_a_token_without_the_routes_scopes_is_403(
+    runtime: LocalRuntime, claims: dict[str, Any]
+) -> None:
+    token = signed(runtime, **claims)
+
+    response = http("GET", runtime.api_url + "/scoped", headers=bearer(token))
+
+    assert response.status == 403
+    assert response.header("content-type") == "application/json"
+    assert response.body == b'{"message":"Forbidden"}'
+    assert response.header("www-authenticate") == (
+        'Bearer scope="items/read items/admin" error="insufficient_scope"'
+        ' error_description="the token has none of the route\'s scopes"'
+    )
+
+
+def test_a_refused_token_on_a_scoped_route_names_the_routes_scopes(
+    runtime: LocalRuntime,
+) -> None:
+    token = signed(runtime, scope="items/read", exp=int(time.time()) - 5)
+
+    response = http("GET", runtime.api_url + "/scoped", headers=bearer(token))
+
+    assert response.status == 401
+    assert response.header("www-authenticate") == (
+        'Bearer scope="items/read items/admin" error="invalid_token"'
+        ' error_description="the token has expired"'
+    )
 
 
 def test_a_route_with_authorizer_none_needs_no_token(runtime: LocalRuntime) -> None:

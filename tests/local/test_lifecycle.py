@@ -9,12 +9,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import jwt
 import pytest
 
-from attendry.local.auth import DEFAULT_JWT_SECRET
-from attendry.local.runtime import LocalRuntime
-from attendry.local.template import TemplateError
+from attendry_local.runtime import LocalRuntime
+from attendry_local.template import TemplateError
 from tests.local.support import APP_TEMPLATE, MINIMAL_TEMPLATE, http, wait_until
 
 
@@ -123,14 +121,38 @@ def attendry_local() -> str:
     return str(Path(sys.executable).with_name("attendry-local"))
 
 
-@pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
-def test_the_token_command_prints_a_token_for_the_user() -> None:
+def test_the_token_command_prints_a_token_the_templates_authorizer_accepts(
+    runtime: LocalRuntime,
+) -> None:
     result = subprocess.run(  # noqa: S603
-        [attendry_local(), "token", "bob"], capture_output=True, text=True, timeout=60, check=True
+        [attendry_local(), "token", "bob", "--template", str(APP_TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
 
-    claims = jwt.decode(result.stdout.strip(), DEFAULT_JWT_SECRET, algorithms=["HS256"])
-    assert claims["sub"] == "bob"
+    response = http(
+        "GET",
+        runtime.api_url + "/items/1",
+        headers={"authorization": f"Bearer {result.stdout.strip()}"},
+    )
+    assert response.status == 200
+    assert response.json()["event"]["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == (
+        "bob"
+    )
+
+
+def test_the_token_command_needs_a_template(tmp_path: Path) -> None:
+    result = subprocess.run(  # noqa: S603
+        [attendry_local(), "token", "bob", "--template", str(tmp_path / "none.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2
+    assert "no template" in result.stderr
 
 
 def test_dev_serves_until_sigterm_then_exits_cleanly(database_url: str, tmp_path: Path) -> None:

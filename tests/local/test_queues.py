@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from moto.sqs.models import sqs_backends
 
-from attendry.local.aws import local_client
-from attendry.local.functions import Invocation
-from attendry.local.runtime import LocalRuntime
-from attendry.local.sqs_poller import QueuePoller
-from attendry.local.stack import DEFAULT_ACCOUNT_ID
-from attendry.local.topology import QueueMapping
+from attendry_local.aws import local_client
+from attendry_local.functions import Invocation
+from attendry_local.runtime import LocalRuntime
+from attendry_local.sqs_poller import QueuePoller
+from attendry_local.stack import DEFAULT_ACCOUNT_ID
+from attendry_local.topology import QueueMapping
 from tests.local.support import QueueInbox, wait_until
 
 # WorkQueue: VisibilityTimeout 1 s, redrive to WorkDeadLetterQueue after 3 receives.
@@ -132,7 +132,7 @@ def test_an_invocation_cut_short_by_stopping_is_no_failure_and_its_messages_stay
         return Invocation("request", None, {"errorType": "Runtime.ExitError"})
 
     poller = QueuePoller(mapping, sqs=sqs, invoke=invoke_while_stopping, region="us-east-1")
-    with caplog.at_level(logging.INFO, logger="attendry.local.sqs_poller"):
+    with caplog.at_level(logging.INFO, logger="attendry_local.sqs_poller"):
         poller.poll_once()
 
     left = sqs.get_queue_attributes(

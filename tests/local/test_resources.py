@@ -7,12 +7,12 @@ from typing import Any
 import jwt
 import pytest
 
-from attendry.local.apigw import json_response
-from attendry.local.auth import DEFAULT_JWT_SECRET
-from attendry.local.aws import local_client
-from attendry.local.functions import DEFAULT_INSTANCES
-from attendry.local.provision import Provisioner
-from attendry.local.runtime import LocalRuntime
+from attendry_local.apigw import json_response
+from attendry_local.auth import DEFAULT_JWT_SECRET
+from attendry_local.aws import local_client
+from attendry_local.functions import DEFAULT_INSTANCES
+from attendry_local.provision import Provisioner
+from attendry_local.runtime import LocalRuntime
 from tests.local.support import QueueInbox, http, wait_until
 
 # The documented local secret is short on purpose.
@@ -178,7 +178,8 @@ def test_token_returns_a_token_the_authorizer_accepts(runtime: LocalRuntime) -> 
 
     claims = response.json()["event"]["requestContext"]["authorizer"]["jwt"]["claims"]
     assert claims["sub"] == "alice"
-    assert jwt.decode(token, DEFAULT_JWT_SECRET, algorithms=["HS256"])["sub"] == "alice"
+    signed = jwt.decode(token, DEFAULT_JWT_SECRET, algorithms=["HS256"], audience="local-client")
+    assert (signed["sub"], signed["iss"]) == ("alice", "https://issuer.example.com/")
 
 
 @pytest.mark.parametrize("body", [{}, {"sub": ""}, {"sub": 7}, ["alice"]])

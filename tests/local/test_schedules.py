@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from attendry.local.functions import Invocation
-from attendry.local.runtime import LocalRuntime
-from attendry.local.schedules import (
+from attendry_local.functions import Invocation
+from attendry_local.runtime import LocalRuntime
+from attendry_local.schedules import (
     ScheduleClock,
     ScheduleExpressionError,
     ScheduleFirer,
@@ -16,7 +16,7 @@ from attendry.local.schedules import (
     next_fire_time,
     parse_expression,
 )
-from attendry.local.topology import ScheduleDef, ScheduleTarget
+from attendry_local.topology import ScheduleDef, ScheduleTarget
 from tests.local.support import http, wait_until
 
 MOMENT = "2025-03-04T05:06:07Z"

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from attendry.local.ses_simulator import AcceptedEmail, simulated_events, simulator_mailbox
 from attendry.schemas.ses_events import SesEvent
+from attendry_local.ses_simulator import AcceptedEmail, simulated_events, simulator_mailbox
 
 SENT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 RAW = (

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 
-from attendry.local.stack import LocalAddresses, LocalStack
-from attendry.local.template import Template, TemplateError, load_template, read_template
-from attendry.local.topology import read_topology
+from attendry_local.stack import LocalAddresses, LocalStack
+from attendry_local.template import Template, TemplateError, load_template, read_template
+from attendry_local.topology import read_topology
 from tests.local.support import APP_TEMPLATE
 
 ADDRESSES = LocalAddresses(aws_endpoint="http://127.0.0.1:4566", api_url="http://127.0.0.1:3000")
@@ -188,3 +188,45 @@ def test_the_topology_is_read_from_the_translated_template() -> None:
         "nightly-pass",
         "Nightly",
     )
+
+
+@pytest.mark.parametrize(
+    "jwt_configuration",
+    [
+        pytest.param("{audience: [client]}", id="no-issuer"),
+        pytest.param("{issuer: https://issuer.example.com/}", id="no-audience"),
+    ],
+)
+def test_a_jwt_authorizer_needs_an_issuer_and_an_audience(
+    tmp_path: Path, jwt_configuration: str
+) -> None:
+    # API Gateway refuses to create such an authorizer, so it never starts locally either
+    stack = stack_of(
+        tmp_path,
+        f"""
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            IdentitySource: $request.header.Authorization
+            JwtConfiguration: {jwt_configuration}
+  Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/echo/
+      Handler: app.lambda_handler
+      Runtime: python3.12
+      Events:
+        Item:
+          Type: HttpApi
+          Properties: {{ApiId: !Ref Api, Path: /items, Method: GET}}
+""",
+    )
+
+    with pytest.raises(TemplateError, match="JWT authorizer Jwt needs an issuer and an audience"):
+        read_topology(stack)

@@ -5,7 +5,7 @@ import logging
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from attendry.services.batch import logging_failures
+from attendry.platform.queue import logging_failures
 
 
 class PlannedRetryError(Exception):

@@ -1,40 +1,35 @@
-"""Where the engine connects, and how its pool is shaped for Lambda behind RDS Proxy."""
+"""Where the engine connects, and how a deployed function signs in to RDS Proxy."""
 
-import json
-import uuid
-from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
-from moto import mock_aws
 
-from attendry.config import DatabaseSettings
-from attendry.db.engine import database_url, normalize_url
+from attendry.core.config import DatabaseSettings
+from attendry.db.engine import RdsAuthToken, database_url, normalize_url
+
+DATABASE_VARIABLES = ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER")
 
 
 @pytest.fixture(autouse=True)
 def no_database_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("DATABASE_URL", "DB_SECRET_ARN", "DB_HOST", "DB_PORT", "DB_NAME"):
+    for name in DATABASE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def secret_arn(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        secret = boto3.client("secretsmanager").create_secret(
-            Name=f"db-{uuid.uuid4()}",
-            SecretString=json.dumps(
-                {"username": "app", "password": "p@ss:w/rd%", "host": "cluster.internal"}
-            ),
-        )
-        yield secret["ARN"]
 
 
 def _settings(**values: object) -> DatabaseSettings:
     return DatabaseSettings.model_validate(values)
+
+
+def rds_client(region: str) -> Any:
+    """A real RDS client with made-up credentials: signing a token needs no network."""
+    session = boto3.Session(
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        region_name=region,
+    )
+    return session.client("rds")
 
 
 @pytest.mark.parametrize(
@@ -48,22 +43,63 @@ def test_database_url_uses_psycopg3_whatever_the_scheme(given: str) -> None:
     assert (url.username, url.host, url.port, url.database) == ("u", "h", 5432, "db")
 
 
-def test_database_url_from_the_secret_goes_to_the_proxy_over_tls(secret_arn: str) -> None:
-    url = database_url(
-        _settings(DB_SECRET_ARN=secret_arn, DB_HOST="proxy.internal", DB_NAME="attendry")
-    )
+def test_a_local_database_url_keeps_its_password() -> None:
+    url = database_url(_settings(DATABASE_URL="postgresql://app:p%40ss@127.0.0.1:5432/attendry"))
 
+    assert url.password == "p@ss"
+
+
+def test_on_aws_the_url_goes_to_the_proxy_as_db_user_over_tls_without_a_password() -> None:
+    # Given the variables a deployed function gets (no DATABASE_URL, no secret)
+    settings = _settings(DB_HOST="proxy.internal", DB_USER="attendry", DB_NAME="attendry")
+
+    # When the URL is built
+    url = database_url(settings)
+
+    # Then it names the proxy and the user, requires TLS, and holds no password at all
     assert url.drivername == "postgresql+psycopg"
-    assert (url.username, url.password) == ("app", "p@ss:w/rd%")
-    assert (url.host, url.port, url.database) == ("proxy.internal", 5432, "attendry")
+    assert (url.username, url.host, url.port, url.database) == (
+        "attendry",
+        "proxy.internal",
+        5432,
+        "attendry",
+    )
+    assert url.password is None
     assert url.query == {"sslmode": "require"}
     assert normalize_url(url.render_as_string(hide_password=False)) == url
 
 
-def test_database_url_falls_back_to_the_secrets_host(secret_arn: str) -> None:
-    assert database_url(_settings(DB_SECRET_ARN=secret_arn)).host == "cluster.internal"
+@pytest.mark.parametrize(
+    "values",
+    [{}, {"DB_HOST": "proxy.internal"}, {"DB_USER": "attendry"}],
+    ids=["nothing", "host-without-user", "user-without-host"],
+)
+def test_database_url_without_enough_settings_names_what_is_missing(
+    values: dict[str, str],
+) -> None:
+    with pytest.raises(RuntimeError, match="DATABASE_URL, or DB_HOST and DB_USER"):
+        database_url(_settings(**values))
 
 
-def test_database_url_without_any_setting_names_what_is_missing() -> None:
-    with pytest.raises(RuntimeError, match="DATABASE_URL"):
-        database_url(_settings())
+def test_an_auth_token_is_a_signed_connect_request_for_that_proxy_and_user() -> None:
+    # Given the token source a deployed function builds, on a real (offline) RDS client
+    token_source = RdsAuthToken(
+        "attendry.proxy-abc.eu-west-1.rds.amazonaws.com", 5432, "attendry", rds_client("eu-west-1")
+    )
+
+    # When it makes a token
+    token = token_source()
+
+    # Then the token is a SigV4 presigned `connect` for exactly that host, port and user,
+    # scoped to rds-db in the function's region, and good for 15 minutes
+    parts = urlsplit(f"https://{token}")
+    query = {name: values[0] for name, values in parse_qs(parts.query).items()}
+    assert parts.netloc == "attendry.proxy-abc.eu-west-1.rds.amazonaws.com:5432"
+    assert query["Action"] == "connect"
+    assert query["DBUser"] == "attendry"
+    assert query["X-Amz-Algorithm"] == "AWS4-HMAC-SHA256"
+    assert query["X-Amz-Credential"].startswith("AKIAIOSFODNN7EXAMPLE/")
+    assert query["X-Amz-Credential"].endswith("/eu-west-1/rds-db/aws4_request")
+    assert query["X-Amz-Expires"] == "900"
+    assert len(query["X-Amz-Signature"]) == 64
+    assert "wJalrXUtnFEMI" not in token

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from attendry.core.errors import InvalidInputError
 from attendry.email.headers import (
     MAX_HEADER_CHARS,
     UnsafeHeaderError,
@@ -11,7 +12,6 @@ from attendry.email.headers import (
     check_header_value,
     format_message_id,
 )
-from attendry.errors import InvalidInputError
 
 UNSAFE = ["\r", "\n", "\r\n", "\x00", "\t", "\x1b", "\x7f", "\x85", "\u2028", "\u2029"]
 

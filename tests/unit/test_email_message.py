@@ -10,6 +10,7 @@ from uuid import UUID
 
 import pytest
 
+from attendry.core.errors import InvalidInputError
 from attendry.email.headers import UnsafeHeaderError
 from attendry.email.message import (
     build_outreach_email,
@@ -24,7 +25,6 @@ from attendry.email.reply_address import (
 )
 from attendry.email.settings import EmailSettings
 from attendry.email.unsubscribe import UnsubscribeClaims, read_unsubscribe_token
-from attendry.errors import InvalidInputError
 
 SENT_ID = UUID("5f1c9a2e-8d3b-4c7a-9e61-0b2f4d6a8c13")
 USER_ID = "user-42"

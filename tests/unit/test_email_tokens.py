@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from attendry.core.errors import NotFoundError
 from attendry.email.reply_address import (
     make_reply_address,
     make_unsubscribe_mailto_address,
@@ -25,7 +26,6 @@ from attendry.email.unsubscribe import (
     read_unsubscribe_token,
     unsubscribe_url,
 )
-from attendry.errors import NotFoundError
 
 SENT_ID = UUID("5f1c9a2e-8d3b-4c7a-9e61-0b2f4d6a8c13")
 USER_ID = "8a0e3f52-6c1d-4b9e-a7f3-2d5c8e1b4a60"

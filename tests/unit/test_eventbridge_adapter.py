@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from attendry.adapters.eventbridge import EventBus, EventNotPublishedError
+from attendry.platform.eventbridge import EventBus, EventNotPublishedError
 
 
 class FakeEvents:

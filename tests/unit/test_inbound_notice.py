@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from attendry.local.inbound import ReceiptRoute, build_email, ses_inbound_message_id
-from attendry.local.local_routes import LocalRouteError
 from attendry.services.inbound_mail import parse_notification
+from attendry_local.inbound import ReceiptRoute, build_email, ses_inbound_message_id
+from attendry_local.local_routes import LocalRouteError
 from tests.fixtures.ses_inbound import receipt_notice, sns_envelope
 
 ROOT = Path(__file__).resolve().parents[2]

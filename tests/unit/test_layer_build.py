@@ -43,7 +43,7 @@ def test_the_shared_layer_ships_bytecode_that_python_runs_without_the_source(
     errors = package / "errors.py"
     errors.write_text("raise RuntimeError('the source was compiled again')\n")
     imported = subprocess.run(
-        [sys.executable, "-S", "-c", "import attendry.errors"],
+        [sys.executable, "-S", "-c", "import attendry.core.errors"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(artifacts / "python"), "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attendry.agents.drafting import (
+from attendry.drafting import (
     OFFLINE_VERSION,
     AgentStyle,
     ContactInfo,
@@ -147,7 +147,7 @@ def test_deterministic_across_processes() -> None:
     """No dependence on Python's per-process hash seed."""
     request = DraftRequest(contact=CONTACT, event=EVENT, style=STYLE)
     code = (
-        "import sys; from attendry.agents.drafting import DraftRequest, OfflineDrafter; "
+        "import sys; from attendry.drafting import DraftRequest, OfflineDrafter; "
         "print(OfflineDrafter().draft(DraftRequest.model_validate_json(sys.stdin.read()))"
         ".model_dump_json())"
     )

@@ -6,7 +6,7 @@ from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 from botocore.stub import Stubber
 from mypy_boto3_sesv2 import SESV2Client
 
-from attendry.adapters.ses import (
+from attendry.platform.ses import (
     SesClient,
     SesOutcomeUnknownError,
     SesPermanentError,

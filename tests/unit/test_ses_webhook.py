@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from attendry.adapters.sns_signature import (
+from attendry.platform.sns_signature import (
     SnsMessageError,
     SnsSignatureVerifier,
     SnsVerificationError,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from attendry.adapters.sns_signature import (
+from attendry.platform.sns_signature import (
     LOCAL_SIGNING_CERT_NAME,
     SnsMessage,
     SnsMessageError,

@@ -5,7 +5,7 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from attendry.adapters.sqs import MAX_VISIBILITY_TIMEOUT_S
+from attendry.platform.sqs import MAX_VISIBILITY_TIMEOUT_S
 from attendry.schemas.tasks import DraftOutreachInput, DraftOutreachTask
 from attendry.services.task_runner import retry_delay_s
 from attendry.services.task_settings import TaskSettings

@@ -18,20 +18,20 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy import Update, func, select, update
 from sqlalchemy.orm import Session
 
-from attendry.agents.drafting import (
+from attendry.agents.settings import AgentSettings, settings_for
+from attendry.core.errors import DomainError
+from attendry.core.observability import metrics
+from attendry.db.engine import session_scope
+from attendry.db.enums import AgentStatus, TaskStatus, TaskType
+from attendry.db.models import Agent, AgentTask, LlmUsage
+from attendry.drafting import (
     Drafter,
     LlmRateLimited,
     LlmSettings,
     OfflineDrafter,
     llm_settings,
 )
-from attendry.agents.drafting import LlmUsage as DraftUsage
-from attendry.agents.settings import AgentSettings, settings_for
-from attendry.db.engine import session_scope
-from attendry.db.enums import AgentStatus, TaskStatus, TaskType
-from attendry.db.models import Agent, AgentTask, LlmUsage
-from attendry.errors import DomainError
-from attendry.observability import metrics
+from attendry.drafting import LlmUsage as DraftUsage
 from attendry.services.notifications import notify_once
 from attendry.services.task_settings import LlmLimitSettings, TaskSettings
 from attendry.services.usage import (

@@ -26,8 +26,6 @@ from attendry.agents.base import (
     record_usage,
     task_input,
 )
-from attendry.agents.drafting import DraftRequest, PreviousMessage
-from attendry.agents.drafting.models import reply_subject
 from attendry.agents.outreach import (
     agent_style,
     contact_info,
@@ -46,6 +44,8 @@ from attendry.db.models import (
     FollowupSchedule,
     OutreachSent,
 )
+from attendry.drafting import DraftRequest, PreviousMessage
+from attendry.drafting.models import reply_subject
 from attendry.services.followups import (
     Stop,
     followup_settings,

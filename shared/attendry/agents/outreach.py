@@ -23,19 +23,19 @@ from attendry.agents.base import (
     record_usage,
     task_input,
 )
-from attendry.agents.drafting import (
+from attendry.agents.settings import FollowupSettings, OutreachSettings
+from attendry.core.errors import DomainError
+from attendry.core.observability import logger
+from attendry.db.engine import session_scope
+from attendry.db.enums import Channel, DraftKind, DraftStatus
+from attendry.db.models import AgentTask, Contact, Opportunity, OutreachDraft
+from attendry.drafting import (
     AgentStyle,
     ContactInfo,
     DraftRequest,
     DraftResult,
     EventInfo,
 )
-from attendry.agents.settings import FollowupSettings, OutreachSettings
-from attendry.db.engine import session_scope
-from attendry.db.enums import Channel, DraftKind, DraftStatus
-from attendry.db.models import AgentTask, Contact, Opportunity, OutreachDraft
-from attendry.errors import DomainError
-from attendry.observability import logger
 from attendry.schemas.tasks import DraftOutreachInput
 from attendry.services.drafts import approve_draft
 from attendry.services.notifications import notify

@@ -17,9 +17,10 @@ from pydantic import (
     model_validator,
 )
 
+from attendry.core.errors import InvalidInputError
 from attendry.db.enums import AgentType
 from attendry.email.headers import header_text
-from attendry.errors import InvalidInputError
+from attendry.schemas.common import Flag, Integer, Number, TimeOfDay
 
 
 class Weekday(StrEnum):
@@ -41,8 +42,8 @@ class SendWindow(BaseModel):
         default_factory=lambda: [Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU, Weekday.FRI],
         min_length=1,
     )
-    start: time = time(8, 0)
-    end: time = time(18, 0)
+    start: TimeOfDay = time(8, 0)
+    end: TimeOfDay = time(18, 0)
 
     @model_validator(mode="after")
     def _start_before_end(self) -> "SendWindow":
@@ -67,9 +68,9 @@ class _WritingSettings(_Settings):
         Annotated[str, Field(max_length=100), AfterValidator(header_text("sender_name"))] | None
     ) = None
     signature: Annotated[str, Field(max_length=2000)] | None = None
-    requires_approval: bool = True
+    requires_approval: Flag = True
     send_window: SendWindow | None = Field(default_factory=SendWindow)
-    daily_send_cap: Annotated[int, Field(ge=1, le=2000)] = 50
+    daily_send_cap: Annotated[Integer, Field(ge=1, le=2000)] = 50
     model: Annotated[str, Field(min_length=1, max_length=100)] = "gemini-2.5-flash"
 
 
@@ -79,15 +80,15 @@ class OutreachSettings(_WritingSettings):
 
 class FollowupSettings(_WritingSettings):
     followup_cadence_days: Annotated[
-        list[Annotated[int, Field(ge=1, le=90)]], Field(min_length=1, max_length=10)
+        list[Annotated[Integer, Field(ge=1, le=90)]], Field(min_length=1, max_length=10)
     ] = Field(default_factory=lambda: [3, 7, 14])
-    max_followups: Annotated[int, Field(ge=0, le=10)] = 3
+    max_followups: Annotated[Integer, Field(ge=0, le=10)] = 3
 
 
 class PlanningSettings(_Settings):
-    min_score: Annotated[float, Field(ge=0, le=1)] = 0.6
-    auto_delegate: bool = False
-    max_tasks_per_run: Annotated[int, Field(ge=0, le=500)] = 20
+    min_score: Annotated[Number, Field(ge=0, le=1)] = 0.6
+    auto_delegate: Flag = False
+    max_tasks_per_run: Annotated[Integer, Field(ge=0, le=500)] = 20
 
 
 AgentSettings = OutreachSettings | FollowupSettings | PlanningSettings

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.responses import answers
 from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.db.enums import AgentStatus, AgentType
 from attendry.schemas.agents import Agent, AgentCreate, AgentUpdate
@@ -18,7 +19,20 @@ from attendry.services import agents
 router = Router()
 
 
-@router.post("/agents", summary="Create an agent", tags=["agents"])
+DUPLICATE_NAME = "`conflict`: you already have an agent with this name."
+
+
+@router.post(
+    "/agents",
+    summary="Create an agent",
+    tags=["agents"],
+    responses=answers(
+        HTTPStatus.CREATED,
+        Agent,
+        "The agent, with every setting of its type (defaults for those not given).",
+        conflict=DUPLICATE_NAME,
+    ),
+)
 def create_agent(body: AgentCreate) -> tuple[Agent, int]:
     with session_scope() as session:
         agent = agents.create_agent(session, current_user_id(router), body)
@@ -54,6 +68,7 @@ def get_agent(agent_id: UUID) -> Agent:
     "/agents/<agent_id>",
     summary="Rename, pause or resume an agent, or change settings",
     tags=["agents"],
+    responses=answers(HTTPStatus.OK, Agent, "The agent as changed.", conflict=DUPLICATE_NAME),
 )
 def update_agent(agent_id: UUID, body: AgentUpdate) -> Agent:
     with session_scope() as session:

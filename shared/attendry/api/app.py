@@ -5,7 +5,6 @@ routes live in their own router module, the OpenAPI document and Swagger UI in `
 """
 
 import base64
-import re
 from http import HTTPStatus
 from typing import Any
 
@@ -29,9 +28,17 @@ from attendry.api import (
     usage,
     webhooks,
 )
-from attendry.api.errors import register_error_handlers
+from attendry.api.errors import allowed_methods, register_error_handlers
 from attendry.api.openapi import register_openapi_routes
-from attendry.config import api_settings
+from attendry.api.request_body import (
+    JSON_MEDIA_TYPE,
+    body_text,
+    is_json_media_type,
+    load_json_body,
+    takes_non_json_body,
+)
+from attendry.core.config import api_settings
+from attendry.core.errors import InvalidInputError
 from attendry.schemas.common import error_body
 
 
@@ -43,7 +50,9 @@ def to_json(value: Any) -> str:
     return pydantic_core.to_json(value).decode()
 
 
-app = APIGatewayHttpResolver(enable_validation=True, serializer=to_json)
+app = APIGatewayHttpResolver(
+    enable_validation=True, serializer=to_json, json_body_deserializer=load_json_body
+)
 register_error_handlers(app)
 for area in (
     health,
@@ -73,44 +82,39 @@ def body_size(event: dict[str, Any]) -> int:
     return len(body.encode())
 
 
-def _refusal(status: HTTPStatus, code: str, message: str) -> dict[str, Any]:
+def _refusal(
+    status: HTTPStatus, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"Content-Type": "application/json"},
-        "body": error_body(code, message).model_dump_json(),
+        "body": error_body(code, message, details).model_dump_json(),
         "isBase64Encoded": False,
     }
 
 
-def _is_json(content_type: str) -> bool:
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
+def _method(event: dict[str, Any]) -> str:
+    return str(((event.get("requestContext") or {}).get("http") or {}).get("method", ""))
 
 
-# The only routes whose callers cannot send JSON, by method and exact path shape: mail
-# clients' RFC 8058 one-click unsubscribes (and the confirmation page's form) post a form;
-# SNS posts its JSON to the SES webhook as text/plain.
-# Each route reads its own body; everything else stays JSON-only.
-NON_JSON_BODY_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("POST", re.compile(r"/unsubscribe/[^/]+")),
-    ("POST", re.compile(r"/webhooks/ses")),
-)
+def _path(event: dict[str, Any]) -> str:
+    return str(event.get("rawPath", ""))
 
 
-def _takes_non_json_body(event: dict[str, Any]) -> bool:
-    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", ""))
-    path = str(event.get("rawPath", ""))
-    return any(
-        method.upper() == allowed and pattern.fullmatch(path)
-        for allowed, pattern in NON_JSON_BODY_ROUTES
-    )
+def _served(event: dict[str, Any]) -> bool:
+    """Whether a route serves this method and path: a request no route serves is answered
+    404 or 405 by the router, whatever its body."""
+    return _method(event).upper() in allowed_methods(app, _path(event))
 
 
 def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Resolve one API Gateway event, refusing bodies the API cannot read before parsing.
 
     A form-encoded body (curl's `-d` default) would otherwise be parsed as a form and
-    fail validation with confusing field names; saying what to send is kinder.
+    fail validation with confusing field names; saying what to send is kinder. The
+    routes then see the body as text and a JSON body's media type as `application/json`,
+    so Powertools reads exactly the bodies the rule in `request_body` accepts (its own
+    test is a case-sensitive prefix match).
     """
     limit = api_settings().max_body_bytes
     if body_size(event) > limit:
@@ -119,15 +123,19 @@ def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "payload_too_large",
             f"The request body is over the {limit // 1024} KB limit.",
         )
+    try:
+        text = body_text(event)
+    except InvalidInputError as error:
+        return _refusal(HTTPStatus.UNPROCESSABLE_ENTITY, error.code, error.message, error.details)
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    if (
-        event.get("body")
-        and not _is_json(headers.get("content-type", ""))
-        and not _takes_non_json_body(event)
-    ):
-        return _refusal(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Send the request body as JSON, with Content-Type: application/json.",
-        )
-    return app.resolve(event, context)
+    if text is not None:
+        if is_json_media_type(headers.get("content-type", "")):
+            headers["content-type"] = JSON_MEDIA_TYPE
+        elif _served(event) and not takes_non_json_body(_method(event), _path(event)):
+            return _refusal(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the request body as JSON, with Content-Type: application/json.",
+            )
+    readable = {**event, "headers": headers, "body": text, "isBase64Encoded": False}
+    return app.resolve(readable, context)

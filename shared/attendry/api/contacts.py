@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.responses import answers
 from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.schemas.common import Page
 from attendry.schemas.contacts import Contact, ContactCreate
@@ -18,7 +19,17 @@ from attendry.services import contacts
 router = Router()
 
 
-@router.post("/contacts", summary="Save a contact", tags=["contacts"])
+@router.post(
+    "/contacts",
+    summary="Save a contact",
+    tags=["contacts"],
+    responses=answers(
+        HTTPStatus.CREATED,
+        Contact,
+        "The contact, saved.",
+        conflict="`conflict`: you already saved a contact with this email address.",
+    ),
+)
 def create_contact(body: ContactCreate) -> tuple[Contact, int]:
     with session_scope() as session:
         contact = contacts.create_contact(session, current_user_id(router), body)

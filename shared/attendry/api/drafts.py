@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.responses import answers
 from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.db.enums import DeliveryStatus, DraftStatus
 from attendry.schemas.common import Page
@@ -17,6 +18,7 @@ from attendry.services import drafts
 
 router = Router()
 TAGS = ["drafts"]
+NOT_PENDING = "`invalid_draft_state`: the draft is no longer waiting for review."
 
 
 @router.get("/agents/outreach/drafts", summary="List drafts, newest first", tags=TAGS)
@@ -50,6 +52,7 @@ def get_draft(draft_id: UUID) -> Draft:
     "/agents/outreach/drafts/<draft_id>",
     summary="Edit a draft's subject or body before approval",
     tags=TAGS,
+    responses=answers(HTTPStatus.OK, Draft, "The draft as edited.", conflict=NOT_PENDING),
 )
 def update_draft(draft_id: UUID, body: DraftUpdate) -> Draft:
     with session_scope() as session:
@@ -64,6 +67,13 @@ def update_draft(draft_id: UUID, body: DraftUpdate) -> Draft:
     "Refusals carry a code: `invalid_draft_state`, `invalid_recipient`, "
     "`recipient_suppressed`, `sending_paused`, `daily_send_cap_reached`.",
     tags=TAGS,
+    responses=answers(
+        HTTPStatus.ACCEPTED,
+        Draft,
+        "The draft, approved; an email draft is queued for sending.",
+        conflict="`invalid_draft_state`, `recipient_suppressed`, `sending_paused` or "
+        "`daily_send_cap_reached`: the draft cannot be sent now.",
+    ),
 )
 def approve_draft(draft_id: UUID) -> tuple[Draft, int]:
     # The draft is queued for the Sender when this session commits (see approve_draft).
@@ -72,7 +82,12 @@ def approve_draft(draft_id: UUID) -> tuple[Draft, int]:
     return Draft.from_row(row), HTTPStatus.ACCEPTED
 
 
-@router.post("/agents/outreach/drafts/<draft_id>/reject", summary="Reject a draft", tags=TAGS)
+@router.post(
+    "/agents/outreach/drafts/<draft_id>/reject",
+    summary="Reject a draft",
+    tags=TAGS,
+    responses=answers(HTTPStatus.OK, Draft, "The draft, rejected.", conflict=NOT_PENDING),
+)
 def reject_draft(draft_id: UUID, body: DraftRejection) -> Draft:
     with session_scope() as session:
         row = drafts.reject_draft(session, current_user_id(router), draft_id, body.reason)

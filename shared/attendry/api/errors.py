@@ -6,7 +6,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from attendry.errors import (
+from attendry.core.errors import (
     ConflictError,
     DomainError,
     InvalidInputError,
@@ -14,7 +14,7 @@ from attendry.errors import (
     PayloadTooLargeError,
     UnauthorizedError,
 )
-from attendry.observability import logger
+from attendry.core.observability import logger
 from attendry.schemas.common import error_body
 
 STATUS_BY_ERROR: dict[type[DomainError], HTTPStatus] = {
@@ -55,6 +55,14 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def allowed_methods(app: APIGatewayHttpResolver, path: str) -> list[str]:
+    """The methods some route serves at `path` (RFC 9110's `Allow`), for a 405 rather than
+    a 404 when the path exists. Powertools keeps its routes in two lists and has no public
+    view of them; it answers every miss through the not-found handler."""
+    routes = app._static_routes + app._dynamic_routes
+    return sorted({route.method for route in routes if route.rule.match(path)})
+
+
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[str]:
@@ -71,7 +79,16 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.not_found
     def _route_not_found(_: Exception) -> Response[str]:
-        return error_response(HTTPStatus.NOT_FOUND, "not_found", "No such route.")
+        allowed = allowed_methods(app, app.current_event.path)
+        if not allowed:
+            return error_response(HTTPStatus.NOT_FOUND, "not_found", "No such route.")
+        response = error_response(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            f"This path answers {', '.join(allowed)} only.",
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:

@@ -1,6 +1,7 @@
 """Routes for the follow-up schedule: list, cancel, move."""
 
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Annotated
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.responses import answers
 from attendry.db.engine import read_connection, session_scope
 from attendry.db.enums import FollowupStatus
 from attendry.schemas.common import Page
@@ -17,6 +19,7 @@ from attendry.services import followups
 
 router = Router()
 TAGS = ["followups"]
+NOT_SCHEDULED = "`invalid_followup_state`: the follow-up is no longer scheduled."
 
 
 @router.get("/followups", summary="Your follow-up schedule, newest first", tags=TAGS)
@@ -46,6 +49,7 @@ def list_followups(
     description="Reason `cancelled_by_user`. Only a `scheduled` follow-up can be cancelled "
     "(409 `invalid_followup_state` otherwise).",
     tags=TAGS,
+    responses=answers(HTTPStatus.OK, Followup, "The follow-up, cancelled.", conflict=NOT_SCHEDULED),
 )
 def cancel_followup(followup_id: UUID) -> Followup:
     with session_scope() as session:
@@ -60,6 +64,7 @@ def cancel_followup(followup_id: UUID) -> Followup:
     "as the error code: `before_cadence`, `in_the_past`, `outside_send_window`, `weekend`, "
     "`event_blackout` or `event_passed`.",
     tags=TAGS,
+    responses=answers(HTTPStatus.OK, Followup, "The follow-up, moved.", conflict=NOT_SCHEDULED),
 )
 def update_followup(followup_id: UUID, body: FollowupUpdate) -> Followup:
     with session_scope() as session:

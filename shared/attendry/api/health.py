@@ -7,8 +7,9 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from attendry.api.responses import PUBLIC
+from attendry.core.observability import logger
 from attendry.db.engine import read_scope
-from attendry.observability import logger
 
 router = Router()
 
@@ -18,7 +19,21 @@ class Health(BaseModel):
     database: str
 
 
-@router.get("/health", summary="Liveness and database reachability", security=[])
+@router.get(
+    "/health",
+    summary="Liveness and database reachability",
+    openapi_extensions=PUBLIC,
+    responses={
+        HTTPStatus.OK: {
+            "description": "The API and its database answer.",
+            "content": {"application/json": {"model": Health}},
+        },
+        HTTPStatus.SERVICE_UNAVAILABLE: {
+            "description": "The database does not answer.",
+            "content": {"application/json": {"model": Health}},
+        },
+    },
+)
 def health() -> tuple[Health, int]:
     try:
         with read_scope() as session:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.responses import answers
 from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.db.enums import OpportunityStatus
 from attendry.schemas.common import Page
@@ -18,7 +19,12 @@ from attendry.services import opportunities
 router = Router()
 
 
-@router.post("/opportunities", summary="Save an event", tags=["opportunities"])
+@router.post(
+    "/opportunities",
+    summary="Save an event",
+    tags=["opportunities"],
+    responses=answers(HTTPStatus.CREATED, Opportunity, "The event, saved."),
+)
 def create_opportunity(body: OpportunityCreate) -> tuple[Opportunity, int]:
     with session_scope() as session:
         row = opportunities.create_opportunity(session, current_user_id(router), body)

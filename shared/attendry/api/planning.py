@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from attendry.api.auth import current_user_id
-from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.params import DEFAULT_LIMIT, Limit, RankCursorParam
+from attendry.api.responses import answers
 from attendry.db.engine import read_scope, session_scope
 from attendry.rules.planning import STANDING_REASONS
 from attendry.schemas.common import Page
@@ -41,7 +42,7 @@ TAGS = ["planning"]
     tags=TAGS,
 )
 def list_recommendations(
-    limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None
+    limit: Limit = DEFAULT_LIMIT, cursor: RankCursorParam = None
 ) -> Page[RankedOpportunity]:
     with read_scope() as session:
         ranked, next_cursor = planning.ranked_opportunities(
@@ -102,12 +103,12 @@ def get_recommendation(opportunity_id: UUID) -> OpportunityRecommendation:
     "be written to (`nothing_to_delegate`), or without an active Outreach agent "
     "(`no_outreach_agent`).",
     tags=TAGS,
-    responses={
-        202: {
-            "description": "The tasks are stored and queued.",
-            "content": {"application/json": {"model": DelegationResult}},
-        }
-    },
+    responses=answers(
+        HTTPStatus.ACCEPTED,
+        DelegationResult,
+        "The tasks are stored and queued.",
+        conflict="`event_over`, `nothing_to_delegate` or `no_outreach_agent`.",
+    ),
 )
 def delegate(
     opportunity_id: UUID, body: Annotated[DelegateRequest | None, Body()] = None

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 
 from attendry.api.auth import current_user_id
 from attendry.api.params import DEFAULT_LIMIT, CursorParam, Limit
+from attendry.api.responses import answers
 from attendry.db.engine import read_connection, read_scope
 from attendry.db.enums import TaskStatus
 from attendry.schemas.common import Page
@@ -17,12 +18,18 @@ from attendry.services import tasks
 
 router = Router()
 
+# Printable ASCII, as a header value carries safely; control characters (NUL, which no
+# text column can store, among them) are refused naming the header.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x20-\x7e]+$"
 IdempotencyKey = Annotated[
     str | None,
     Header(
         min_length=1,
         max_length=255,
-        description="Repeat a request with the same key to get the same task back, once.",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
+        description="Repeat a request with the same key to get the same task back, once. "
+        "Printable ASCII (a UUID, say), at most 255 characters.",
+        examples=["assign-ada-2026-06-04"],
     ),
 ]
 
@@ -31,12 +38,13 @@ IdempotencyKey = Annotated[
     "/agents/<agent_id>/tasks",
     summary="Assign a task to an agent (queued; 202)",
     tags=["tasks"],
-    responses={
-        202: {
-            "description": "The task is stored and queued (or an idempotent repeat of it).",
-            "content": {"application/json": {"model": Task}},
-        }
-    },
+    responses=answers(
+        HTTPStatus.ACCEPTED,
+        Task,
+        "The task is stored and queued (or an idempotent repeat of it).",
+        conflict="`conflict`: the agent is paused or of another type, or the "
+        "Idempotency-Key was used for another request.",
+    ),
 )
 def assign_task(
     agent_id: UUID, body: TaskCreate, idempotency_key: IdempotencyKey = None

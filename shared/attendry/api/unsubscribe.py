@@ -20,6 +20,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
+from attendry.api.responses import PUBLIC
 from attendry.db.engine import read_scope, session_scope
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.email.unsubscribe import InvalidTokenError, UnsubscribeClaims, read_unsubscribe_token
@@ -55,6 +56,25 @@ _STYLE = (
     "border-radius:.375rem;background:#1d4ed8;color:#fff;cursor:pointer}"
     "button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}"
 )
+# Powertools documents only a model's body; this one is a form, from a mail client or the page.
+ONE_CLICK_BODY = {
+    "required": False,
+    "description": "RFC 8058's `List-Unsubscribe=One-Click` from a mail client, or the "
+    "confirmation page's form; any other form unsubscribes as the page.",
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    ONE_CLICK_FIELD: {"type": "string", "enum": [ONE_CLICK_VALUE]},
+                    "confirm": {"type": "string", "enum": ["yes"]},
+                },
+                "additionalProperties": False,
+            },
+            "example": {ONE_CLICK_FIELD: ONE_CLICK_VALUE},
+        }
+    },
+}
 _HTML_RESPONSE: OpenAPIResponse = {
     "description": "A small HTML page.",
     "content": {"text/html": {"schema": {"type": "string"}}},
@@ -158,7 +178,7 @@ def _via(body: str | None) -> UnsubscribeVia:
     summary="The page an unsubscribe link opens: who, to which address, and a button",
     description="No login: the token is the credential. Changes nothing. 404 for a bad token.",
     tags=TAGS,
-    security=[],
+    openapi_extensions=PUBLIC,
     responses={200: _HTML_RESPONSE, 404: _HTML_RESPONSE},
 )
 def unsubscribe_page(token: str) -> Response[str]:
@@ -177,7 +197,7 @@ def unsubscribe_page(token: str) -> Response[str]:
     description="No login: the token is the credential. Takes a form body "
     "(`List-Unsubscribe=One-Click` from mail clients); idempotent. 404 for a bad token.",
     tags=TAGS,
-    security=[],
+    openapi_extensions={**PUBLIC, "requestBody": ONE_CLICK_BODY},
     responses={200: _HTML_RESPONSE, 404: _HTML_RESPONSE},
 )
 def unsubscribe_now(token: str) -> Response[str]:

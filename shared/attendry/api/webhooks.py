@@ -10,26 +10,44 @@ botocore) is imported on the first post, not at the API's cold start: only SNS c
 this route, and every user request would otherwise pay for it.
 """
 
+import json
 from http import HTTPStatus
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from attendry.api.errors import error_response
-from attendry.observability import logger
-from attendry.schemas.common import ErrorBody
+from attendry.api.responses import PUBLIC, error
+from attendry.core.observability import logger
 from attendry.schemas.webhooks import WebhookReceipt
 
 router = Router()
 TAGS = ["webhooks"]
-
-
-def _error(description: str) -> OpenAPIResponse:
-    return {
-        "description": description,
-        "content": {"application/json": {"model": ErrorBody}},
-    }
+# Powertools documents only a model's body; this one is SNS's JSON, sent as text/plain.
+SNS_MESSAGE_BODY = {
+    "required": True,
+    "description": "One SNS message (`Notification`, `SubscriptionConfirmation` or "
+    "`UnsubscribeConfirmation`) as JSON text, signed by SNS.",
+    "content": {
+        "text/plain": {
+            "schema": {"type": "string"},
+            "example": json.dumps(
+                {
+                    "Type": "SubscriptionConfirmation",
+                    "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+                    "Token": "2336412f37f...",
+                    "TopicArn": "arn:aws:sns:us-east-1:123456789012:attendry-ses-events",
+                    "Message": "You have chosen to subscribe to the topic ...",
+                    "SubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription",
+                    "Timestamp": "2026-06-04T09:00:00.000Z",
+                    "SignatureVersion": "2",
+                    "Signature": "EXAMPLEpH+...",
+                    "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService.pem",
+                }
+            ),
+        }
+    },
+}
 
 
 @router.post(
@@ -41,20 +59,20 @@ def _error(description: str) -> OpenAPIResponse:
         "by visiting its SubscribeURL; applies a Notification's SES event once (a repeat "
         "changes nothing). The body is SNS's JSON, sent as text/plain."
     ),
-    security=[],
     tags=TAGS,
+    openapi_extensions={**PUBLIC, "requestBody": SNS_MESSAGE_BODY},
     responses={
         200: {
             "description": "Applied, confirmed or (an unsubscribe confirmation) noted.",
             "content": {"application/json": {"model": WebhookReceipt}},
         },
-        400: _error("Not an SNS message: not JSON, or a field missing."),
-        403: _error("Not shown to come from SNS for a configured topic."),
-        502: _error("The subscription could not be confirmed with SNS."),
+        400: error("`malformed_sns_message`: not an SNS message: not JSON, or a field missing."),
+        403: error("`forbidden`: not shown to come from SNS for a configured topic."),
+        502: error("`confirmation_failed`: the subscription could not be confirmed with SNS."),
     },
 )
 def ses_webhook() -> Response[str]:
-    from attendry.adapters.sns_signature import SnsMessageError, SnsVerificationError
+    from attendry.platform.sns_signature import SnsMessageError, SnsVerificationError
     from attendry.services.ses_webhook import SubscriptionConfirmationError, default_ses_webhook
 
     body = router.current_event.decoded_body or ""

@@ -6,10 +6,14 @@ recycles it before RDS Proxy's idle timeout can cut it. Behind RDS Proxy every
 transaction may run on a different server connection, so nothing here leaves state on a
 session: no SET, no server-side prepared statements, no `options` startup parameter (the
 proxy refuses it; its target group's init query sets the statement timeout there instead).
+
+On AWS the functions sign in to RDS Proxy with IAM (the proxy requires it): the password
+of every new connection is a fresh authentication token, so no function holds the
+database password. Locally and in tests DATABASE_URL carries an ordinary password login.
 """
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -20,7 +24,7 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-from attendry.config import DatabaseSettings, database_settings
+from attendry.core.config import DatabaseSettings, database_settings
 
 DRIVER = "postgresql+psycopg"
 APPLICATION_NAME = "attendry"
@@ -40,37 +44,86 @@ def normalize_url(url: str) -> URL:
 
 
 def database_url(settings: DatabaseSettings | None = None) -> URL:
-    """DATABASE_URL if set (local, tests); else RDS Proxy with the Secrets Manager login."""
+    """DATABASE_URL if set (local, tests); else RDS Proxy as DB_USER over TLS.
+
+    The proxy's URL has no password: `create_database_engine` gives each new connection an
+    IAM token instead, since a token is only accepted for 15 minutes.
+    """
     settings = settings or database_settings()
     if settings.database_url:
         return normalize_url(settings.database_url)
-    if not settings.db_secret_arn:
-        raise RuntimeError(
-            "No database configured: set DATABASE_URL, or DB_SECRET_ARN and DB_HOST on AWS."
-        )
-    secret = _read_secret(settings.db_secret_arn)
-    host = settings.db_host or secret.get("host")
-    if not host:
-        raise RuntimeError("DB_HOST is not set and the database secret has no 'host'.")
+    host, port, username = _proxy_login(settings)
     return URL.create(
         DRIVER,
-        username=secret["username"],
-        password=secret["password"],
+        username=username,
         host=host,
-        port=settings.db_port,
+        port=port,
         database=settings.db_name,
+        # Encrypted, but the proxy's certificate is not verified: verify-full would need
+        # Amazon's root CAs (the proxy's certificate is ACM's) shipped in the layer.
         query={"sslmode": "require"},
     )
 
 
-def _read_secret(secret_arn: str) -> dict[str, Any]:
-    # Imported here: boto3 costs ~200 ms of cold start that local runs and tests never need.
-    from aws_lambda_powertools.utilities.parameters import get_secret
+def _proxy_login(settings: DatabaseSettings) -> tuple[str, int, str]:
+    if not (settings.db_host and settings.db_user):
+        raise RuntimeError(
+            "No database configured: set DATABASE_URL, or DB_HOST and DB_USER on AWS."
+        )
+    return settings.db_host, settings.db_port, settings.db_user
 
-    secret = get_secret(secret_arn, transform="json")
-    if not isinstance(secret, dict) or not {"username", "password"} <= secret.keys():
-        raise RuntimeError("The database secret must be JSON with 'username' and 'password'.")
-    return secret
+
+class RdsAuthToken:
+    """IAM authentication tokens for one database user at one RDS Proxy endpoint.
+
+    A token is a SigV4-presigned request computed locally from the function's own
+    credentials (no network call); the proxy accepts it for 15 minutes, at sign-in only.
+    The RDS client is built on the first token, so importing this module stays cheap.
+    """
+
+    def __init__(self, host: str, port: int, username: str, client: Any | None = None) -> None:
+        self.host = host
+        self.port = port
+        self.username = username
+        self._client = client
+
+    def __call__(self) -> str:
+        if self._client is None:
+            # Imported here: boto3 costs ~200 ms of cold start that local runs never need.
+            import boto3
+
+            self._client = boto3.client("rds")
+        token: str = self._client.generate_db_auth_token(
+            DBHostname=self.host, Port=self.port, DBUsername=self.username
+        )
+        return token
+
+
+def sign_in_with_tokens(engine: Engine, token: Callable[[], str]) -> None:
+    """Make `token()` the password of every connection `engine` opens (pool refills,
+    recycling and reconnects after a failover included), never a stale one."""
+
+    @event.listens_for(engine, "do_connect")
+    def _fresh_token(
+        dialect: Any, record: ConnectionPoolEntry, cargs: Any, cparams: dict[str, Any]
+    ) -> None:
+        cparams["password"] = token()
+
+
+def create_database_engine(
+    settings: DatabaseSettings | None = None,
+    *,
+    auth_token: Callable[[], str] | None = None,
+    **options: Any,
+) -> Engine:
+    """An engine for the configured database: DATABASE_URL as given, or RDS Proxy signed
+    in to with IAM tokens (`auth_token`, by default `RdsAuthToken` for DB_HOST and DB_USER).
+    `options` go to `create_engine`."""
+    settings = settings or database_settings()
+    engine = create_engine(database_url(settings), **options)
+    if not settings.database_url:
+        sign_in_with_tokens(engine, auth_token or RdsAuthToken(*_proxy_login(settings)))
+    return engine
 
 
 @lru_cache(maxsize=1)
@@ -84,8 +137,8 @@ def get_engine() -> Engine:
     }
     if settings.database_url:
         connect_args["options"] = f"-c statement_timeout={settings.statement_timeout_ms}"
-    engine = create_engine(
-        database_url(settings),
+    engine = create_database_engine(
+        settings,
         # JSONB (settings, meta, payloads) decoded by pydantic-core: ten times json.loads'
         # speed, and a list page decodes one document per row.
         json_deserializer=pydantic_core.from_json,

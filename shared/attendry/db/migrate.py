@@ -14,8 +14,9 @@ SCRIPT_LOCATION = "attendry.db:migrations"
 MIGRATION_LOCK_KEY = int.from_bytes(b"attendry", "big")
 
 
-def alembic_config(database_url: str) -> Config:
-    """An Alembic config for `database_url`, for `alembic.command` calls beyond upgrade."""
+def alembic_config(database_url: str | None) -> Config:
+    """An Alembic config for `database_url` (None: the application's own database, as
+    `attendry.db.engine` connects to it), for `alembic.command` calls beyond upgrade."""
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     # Passed as an attribute, not an option: ConfigParser would read a '%' in the
@@ -24,8 +25,11 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str) -> None:
-    """Run every migration not yet applied; safe to call concurrently (env.py locks)."""
+def upgrade(database_url: str | None = None) -> None:
+    """Run every migration not yet applied; safe to call concurrently (env.py locks).
+
+    Without a URL, migrate the application's own database the way its functions reach it
+    (on AWS: RDS Proxy with an IAM token, which no URL could carry for long)."""
     command.upgrade(alembic_config(database_url), "head")
 
 

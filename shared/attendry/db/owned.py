@@ -11,9 +11,9 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Connection, Dialect, Select, bindparam, inspect, select
 from sqlalchemy.orm import InstrumentedAttribute, Mapper, Session
 
+from attendry.core.errors import NotFoundError
 from attendry.db.models import UserOwned
 from attendry.db.pagination import Cursor, KeysetPage, keyset_ordered, keyset_page
-from attendry.errors import NotFoundError
 
 RowT = TypeVar("RowT", bound=UserOwned)
 OWNER = "owner"

@@ -8,20 +8,18 @@ A page's statement takes the cursor and the page size as bind parameters, so one
 statement serves every page of its shape (see `db.owned`).
 """
 
-import base64
-import binascii
-import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Connection, Integer, Select, bindparam, tuple_
 
+from attendry.core.errors import InvalidInputError
 from attendry.db.driver import driver_dict_cursor, driver_value
 from attendry.db.models import Timestamped
-from attendry.errors import InvalidInputError
 
 KeysetPage = tuple[list[dict[str, Any]], str | None]
 
@@ -30,26 +28,33 @@ AFTER_ID = "after_id"
 PAGE_ROWS = "page_rows"
 
 
+CURSOR_PATTERN = r"^[0-9]{1,16}\.[0-9a-f]{32}$"
+"""A list cursor: the last row's created_at in microseconds since 1970 (UTC), a dot, its id
+in hex. Every string of this shape is a position in the list (at most year 2286), so the
+OpenAPI document can state exactly which cursors the API takes."""
+_CURSOR = re.compile(CURSOR_PATTERN)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Cursor:
     created_at: datetime
     id: UUID
 
     def encode(self) -> str:
-        raw = json.dumps([self.created_at.isoformat(), str(self.id)]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+        micros = (self.created_at - _EPOCH) // timedelta(microseconds=1)
+        return f"{micros}.{self.id.hex}"
 
     @classmethod
     def decode(cls, token: str) -> "Cursor":
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            created_at, row_id = json.loads(raw)
-            return cls(datetime.fromisoformat(created_at), UUID(row_id))
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
+        found = _CURSOR.fullmatch(token)
+        if found is None:
             raise InvalidInputError(
                 "The cursor is not valid.",
                 details=[{"field": "query.cursor", "message": "not a cursor this API issued"}],
-            ) from error
+            )
+        micros, row_id = token.split(".")
+        return cls(_EPOCH + timedelta(microseconds=int(micros)), UUID(hex=row_id))
 
 
 def keyset_ordered(

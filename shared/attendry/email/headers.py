@@ -20,7 +20,7 @@ from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.policy import default as default_policy
 
-from attendry.errors import InvalidInputError
+from attendry.core.errors import InvalidInputError
 
 # Line breaks and controls (Cc: C0, DEL, C1 with NEL), Unicode line and paragraph
 # separators (which str.splitlines also breaks on) and lone surrogates.

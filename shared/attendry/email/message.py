@@ -17,12 +17,12 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from attendry.core.errors import InvalidInputError
 from attendry.email.header_encoding import EncodedHeader, mailbox, unstructured
 from attendry.email.headers import check_address, check_header_value, format_message_id
 from attendry.email.reply_address import make_reply_address, make_unsubscribe_mailto_address
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.email.unsubscribe import make_unsubscribe_token, unsubscribe_url
-from attendry.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.type_defs import EmailContentTypeDef

@@ -19,9 +19,9 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from attendry.core.errors import NotFoundError
 from attendry.email._keys import derive_key
 from attendry.email.settings import EmailSettings, email_settings
-from attendry.errors import NotFoundError
 
 _KEY_PURPOSE = b"attendry/email/unsubscribe-token/v1"
 _VERSION = b"\x01"

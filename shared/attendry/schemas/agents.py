@@ -15,7 +15,18 @@ Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(header
 
 
 class AgentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "agent_type": "outreach",
+                    "name": "Speaker outreach",
+                    "settings": {"tone": "friendly", "requires_approval": True},
+                }
+            ]
+        },
+    )
 
     agent_type: AgentType
     name: Name
@@ -27,7 +38,12 @@ class AgentCreate(BaseModel):
 class AgentUpdate(BaseModel):
     """Only the fields given change; `settings` keys merge into the current settings."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"status": "paused"}, {"settings": {"daily_send_cap": 20}}]
+        },
+    )
 
     name: Name | None = None
     status: AgentStatus | None = None

@@ -1,8 +1,18 @@
-"""Shapes every area shares: the page of a list and the one error body."""
+"""Shapes every area shares: the page of a list, the one error body, and the strict
+scalar types of request bodies."""
 
-from typing import Any, Generic, Self, TypeVar
+from datetime import UTC, datetime, time
+from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+)
 
 T = TypeVar("T")
 
@@ -56,3 +66,56 @@ def error_body(code: str, message: str, details: list[dict[str, Any]] | None = N
             details=[ErrorDetail.model_validate(d) for d in details or []],
         )
     )
+
+
+def _date_time_text(value: Any) -> Any:
+    """Only an ISO 8601 string is a date-time in a request: pydantic would read `0` or `5`
+    as seconds since 1970 and `false` as 1970 itself, which is never what a user meant."""
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError(
+        "give a date-time as an ISO 8601 string with an offset, e.g. 2026-06-04T09:00:00Z"
+    )
+
+
+def _within_calendar(value: datetime) -> datetime:
+    """PostgreSQL stores a timestamptz in UTC, and Python reads back only years 1 to 9999:
+    `9999-12-31T23:59:59-23:59` is year 10000 in UTC, stored and then unreadable."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date-time in UTC falls outside years 1 to 9999") from None
+    return value
+
+
+Timestamp = Annotated[
+    AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_within_calendar)
+]
+"""A request's date-time: an ISO 8601 string with an offset, whose UTC is within years
+1 to 9999 (`2026-06-04T09:00:00Z`, `2026-06-04T11:00:00+02:00`)."""
+
+
+def _time_of_day_text(value: Any) -> Any:
+    """As `_date_time_text`: `3600` would be one o'clock, in UTC, which a send window is not."""
+    if isinstance(value, str | time):
+        return value
+    raise ValueError("give a time of day as a string, e.g. 08:00")
+
+
+def _without_offset(value: time) -> time:
+    """A send window is in the contact's own zone, so a time of day carries no offset
+    (and one with an offset cannot be compared with one without)."""
+    if value.tzinfo is not None:
+        raise ValueError("a time of day is in the contact's time zone: give it without an offset")
+    return value
+
+
+TimeOfDay = Annotated[time, BeforeValidator(_time_of_day_text), AfterValidator(_without_offset)]
+"""`HH:MM` or `HH:MM:SS`, in the contact's own time zone."""
+
+Number = Annotated[float, Strict()]
+"""A JSON number: an integer or a fraction, never `true` or `"0.5"` (pydantic reads both)."""
+Integer = Annotated[int, Strict()]
+"""A JSON integer, never `true` or `"3"`."""
+Flag = Annotated[bool, Strict()]
+"""`true` or `false`, never `1`, `"yes"` or `"on"` (pydantic reads all three as true)."""

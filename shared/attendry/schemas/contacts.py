@@ -22,7 +22,21 @@ Topics = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Fi
 
 
 class ContactCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Ada Lovelace",
+                    "email": "ada@example.com",
+                    "title": "CTO",
+                    "company": "Analytical Engines",
+                    "topics": ["computing"],
+                    "timezone": "Europe/London",
+                }
+            ]
+        },
+    )
 
     name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(header_text("name"))]
     email: EmailStr | None = None

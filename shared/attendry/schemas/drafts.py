@@ -22,10 +22,24 @@ Subject = Annotated[
 Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_CHARS)]
 
 
+def _documented_update(schema: dict[str, Any]) -> None:
+    """The rules `_something_to_change` enforces, stated where a client reads them: one
+    field at least, and `subject` and `message_body` are never null (only `html_body` is)."""
+    schema["minProperties"] = 1
+    for name in ("subject", "message_body"):
+        field = schema["properties"][name]
+        field.pop("default", None)
+        field.update(next(option for option in field.pop("anyOf") if option != {"type": "null"}))
+    schema["examples"] = [{"subject": "Your talk at Data Summit", "message_body": "Hello Ada, ..."}]
+
+
 class DraftUpdate(BaseModel):
     """Only the fields given change; `html_body: null` removes the HTML part."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=_documented_update,
+    )
 
     subject: Subject | None = None
     message_body: Body | None = None
@@ -43,7 +57,10 @@ class DraftUpdate(BaseModel):
 
 
 class DraftRejection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Too formal; I know Ada already."}]},
+    )
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 

@@ -4,10 +4,10 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from attendry.db.enums import FollowupReason, FollowupStatus, MessageStatus
-from attendry.schemas.common import Resource
+from attendry.schemas.common import Resource, Timestamp
 
 
 class Followup(Resource):
@@ -29,9 +29,11 @@ class Followup(Resource):
 class FollowupUpdate(BaseModel):
     """A new due time; the timing rules still apply."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"due_at": "2026-06-04T09:00:00Z"}]}
+    )
 
-    due_at: AwareDatetime = Field(description="ISO-8601 with an offset, e.g. 2026-06-04T09:00:00Z.")
+    due_at: Timestamp = Field(description="ISO-8601 with an offset, e.g. 2026-06-04T09:00:00Z.")
 
 
 class AgentMessage(Resource):

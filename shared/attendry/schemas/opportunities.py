@@ -4,25 +4,39 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from attendry.db.enums import OpportunityStatus
-from attendry.schemas.common import Resource
+from attendry.schemas.common import Number, Resource, Timestamp
 from attendry.schemas.contacts import Topics
 
 
 class OpportunityCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Data Summit 2026",
+                    "location": "Berlin",
+                    "starts_at": "2026-06-04T09:00:00+02:00",
+                    "ends_at": "2026-06-05T18:00:00+02:00",
+                    "topics": ["data"],
+                    "score": 0.8,
+                }
+            ]
+        },
+    )
 
     title: Annotated[str, Field(min_length=1, max_length=300)]
     description: Annotated[str, Field(max_length=20_000)] | None = None
     url: HttpUrl | None = None
     location: Annotated[str, Field(max_length=300)] | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Timestamp | None = None
+    ends_at: Timestamp | None = None
     topics: Topics = Field(default_factory=list)
     signals: dict[str, Any] = Field(default_factory=dict)
-    score: Annotated[float, Field(ge=0, le=1)] | None = None
+    score: Annotated[Number, Field(ge=0, le=1)] | None = None
     status: OpportunityStatus = OpportunityStatus.NEW
 
     @model_validator(mode="after")

@@ -67,7 +67,12 @@ class DelegateRequest(BaseModel):
     """`POST /opportunities/{opportunity_id}/delegate`: whom to write to, or the
     recommended speakers when `contact_ids` is left out."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"channel": "email", "instructions": "Keep it short."}, {}]
+        },
+    )
 
     contact_ids: Annotated[list[UUID], Field(min_length=1, max_length=MAX_PAGE_SIZE)] | None = None
     agent_id: UUID | None = Field(

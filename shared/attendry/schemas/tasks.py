@@ -32,7 +32,21 @@ class DraftOutreachInput(BaseModel):
 class DraftOutreachTask(BaseModel):
     """`POST /agents/{agent_id}/tasks` body; other task types are created by agents."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "task_type": "draft_outreach",
+                    "input": {
+                        "contact_id": "6b974f5e-ac65-4a42-ae33-3ed157ddd088",
+                        "channel": "email",
+                        "instructions": "Mention her keynote.",
+                    },
+                }
+            ]
+        },
+    )
 
     task_type: Literal["draft_outreach"]
     input: DraftOutreachInput

@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from attendry.core.observability import logger
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import OutreachSent, UserSendingState
-from attendry.observability import logger
 from attendry.rules.sending_rates import (
     SES_PAUSE_BOUNCE_RATE,
     SES_PAUSE_COMPLAINT_RATE,

@@ -17,13 +17,13 @@ from uuid import UUID
 from sqlalchemy import ColumnElement, Connection, bindparam, or_
 from sqlalchemy.orm import Session
 
-from attendry.adapters.eventbridge import EventBus
+from attendry.core.observability import logger
 from attendry.db.enums import MessageStatus, TaskType
 from attendry.db.models import Agent, AgentMessage
 from attendry.db.owned import list_owned, require_owned
 from attendry.db.pagination import KeysetPage
-from attendry.observability import logger
-from attendry.services.after_commit import after_commit
+from attendry.platform.after_commit import after_commit
+from attendry.platform.eventbridge import EventBus
 from attendry.services.followup_settings import agent_bus_settings
 from attendry.services.tasks import add_queued_task
 

@@ -6,11 +6,11 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import merge_settings, settings_for
+from attendry.core.errors import ConflictError
 from attendry.db.enums import AgentStatus, AgentType
 from attendry.db.models import Agent
 from attendry.db.owned import get_owned, list_owned
 from attendry.db.pagination import KeysetPage
-from attendry.errors import ConflictError
 from attendry.schemas.agents import AgentCreate, AgentUpdate
 
 NOUN = "Agent"

@@ -5,10 +5,10 @@ from uuid import UUID
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from attendry.core.errors import ConflictError, InvalidInputError, NotFoundError
 from attendry.db.models import Contact, Opportunity
 from attendry.db.owned import get_owned, list_owned
 from attendry.db.pagination import KeysetPage
-from attendry.errors import ConflictError, InvalidInputError, NotFoundError
 from attendry.schemas.contacts import ContactCreate
 
 NOUN = "Contact"

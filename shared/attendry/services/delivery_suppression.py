@@ -16,9 +16,9 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from attendry.core.observability import logger
 from attendry.db.enums import SuppressionReason, SuppressionScope
 from attendry.db.models import EmailBounce, EmailSuppression
-from attendry.observability import logger
 from attendry.rules.suppression import (
     BounceType,
     TransientBouncePolicy,

@@ -15,18 +15,18 @@ from uuid import UUID
 from sqlalchemy import Connection, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sqs import SqsQueue
 from attendry.agents.settings import FollowupSettings, OutreachSettings, settings_for
+from attendry.core.errors import ConflictError
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent, UserSendingState
 from attendry.db.owned import get_owned, list_owned
 from attendry.db.pagination import KeysetPage
 from attendry.email.headers import check_header_value
-from attendry.errors import ConflictError
-from attendry.observability import logger
+from attendry.platform.after_commit import after_commit
+from attendry.platform.sqs import SqsQueue
 from attendry.schemas.drafts import DraftUpdate
-from attendry.services.after_commit import after_commit
 from attendry.services.followups import stop_for_rejected_draft
 from attendry.services.send_policy import (
     SendRefusal,

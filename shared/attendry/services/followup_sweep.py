@@ -26,11 +26,11 @@ from uuid import UUID
 from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sqs import SqsQueue
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import FollowupStatus, TaskType
 from attendry.db.models import Agent, FollowupSchedule, OutreachSent, UserSendingState
-from attendry.observability import logger
+from attendry.platform.sqs import SqsQueue
 from attendry.services.followup_settings import SweepSettings, sweep_settings
 from attendry.services.followups import (
     Stop,

@@ -30,6 +30,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import FollowupSettings, settings_for
+from attendry.core.errors import ConflictError, InvalidInputError
+from attendry.core.observability import logger
 from attendry.db.enums import (
     AgentStatus,
     AgentType,
@@ -55,8 +57,6 @@ from attendry.db.models import (
 )
 from attendry.db.owned import get_owned, list_owned
 from attendry.db.pagination import KeysetPage
-from attendry.errors import ConflictError, InvalidInputError
-from attendry.observability import logger
 from attendry.rules.followup_timing import (
     Cancel,
     EventDates,

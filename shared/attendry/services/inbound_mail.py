@@ -21,13 +21,13 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Engine
 
-from attendry.adapters.s3 import S3ObjectMissingError, read_object
-from attendry.adapters.sqs import SqsQueue
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.email.inbound import parse_inbound_email
 from attendry.email.settings import EmailSettings, email_settings
-from attendry.observability import logger
-from attendry.services.batch import park_on_dead_letter_queue
+from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.platform.s3 import S3ObjectMissingError, read_object
+from attendry.platform.sqs import SqsQueue
 from attendry.services.inbound_settings import InboundSettings, inbound_settings
 from attendry.services.replies import InboundResult, StoredEmail, record_inbound
 

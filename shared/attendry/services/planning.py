@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, String, cast, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import PlanningSettings, settings_for
+from attendry.core.errors import ConflictError, InvalidInputError, NotFoundError
 from attendry.db.enums import (
     AgentType,
     DraftStatus,
@@ -36,7 +37,7 @@ from attendry.db.models import (
     OutreachSent,
 )
 from attendry.db.owned import get_owned
-from attendry.errors import ConflictError, InvalidInputError, NotFoundError
+from attendry.platform.after_commit import after_commit
 from attendry.rules.planning import (
     STANDING_REASONS,
     Assessment,
@@ -51,7 +52,6 @@ from attendry.rules.planning import (
 )
 from attendry.schemas.planning import DelegateRequest
 from attendry.schemas.tasks import DraftOutreachInput, DraftOutreachTask
-from attendry.services.after_commit import after_commit
 from attendry.services.agents import oldest_active_agent
 from attendry.services.tasks import enqueue_task, store_task
 

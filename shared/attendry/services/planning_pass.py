@@ -20,10 +20,10 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import PlanningSettings, settings_for
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import AgentStatus, AgentType, OpportunityStatus
 from attendry.db.models import Agent
-from attendry.observability import logger
 from attendry.schemas.planning import DelegateRequest
 from attendry.services.notifications import notify
 from attendry.services.planning import (

@@ -25,12 +25,12 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from attendry.core.observability import logger
 from attendry.db import models
 from attendry.db.enums import FollowupReason, InboundMatch
 from attendry.db.models import Contact, OutreachSent
 from attendry.db.owned import get_owned
 from attendry.email.inbound import InboundEmail
-from attendry.observability import logger
 from attendry.services.followup_stops import stop_scheduled_followups
 from attendry.services.notifications import notify
 from attendry.services.unsubscribe import UnsubscribeVia, unsubscribe

@@ -8,10 +8,9 @@ database alone. Deleting the resource (or the stack) never drops anything: the c
 own deletion policy decides what becomes of the data.
 """
 
-from attendry.adapters.cloudformation import CustomResourceRequest, RequestType, answer
+from attendry.core.observability import logger
 from attendry.db import migrate
-from attendry.db.engine import database_url
-from attendry.observability import logger
+from attendry.platform.cloudformation import CustomResourceRequest, RequestType, answer
 
 PHYSICAL_ID = "attendry-database-schema"
 
@@ -22,7 +21,7 @@ def apply_schema_request(request: CustomResourceRequest) -> bool:
     revision = migrate.head()
     try:
         if request.request_type is not RequestType.DELETE:
-            migrate.upgrade(database_url().render_as_string(hide_password=False))
+            migrate.upgrade()
             logger.info("Database schema at head", extra={"revision": revision})
     except Exception as error:
         logger.exception("Migrating the database failed")

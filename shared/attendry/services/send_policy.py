@@ -13,10 +13,10 @@ from uuid import UUID
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from attendry.core.errors import ConflictError, InvalidInputError
 from attendry.db.enums import DeliveryStatus, DraftStatus, SuppressionScope
 from attendry.db.models import EmailSuppression, OutreachDraft, OutreachSent, UserSendingState
 from attendry.email.headers import UnsafeHeaderError, check_address
-from attendry.errors import ConflictError, InvalidInputError
 
 
 class SendRefusal(StrEnum):

@@ -53,21 +53,21 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from attendry.adapters.ses import (
-    SesClient,
-    SesOutcomeUnknownError,
-    SesPermanentError,
-    SesTransientError,
-)
-from attendry.adapters.sqs import SqsQueue
+from attendry.core.errors import InvalidInputError
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent
 from attendry.email.message import build_outreach_email, ses_message_id_header
 from attendry.email.settings import EmailSettings, email_settings
-from attendry.errors import InvalidInputError
-from attendry.observability import logger
-from attendry.services.batch import park_on_dead_letter_queue
+from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.platform.ses import (
+    SesClient,
+    SesOutcomeUnknownError,
+    SesPermanentError,
+    SesTransientError,
+)
+from attendry.platform.sqs import SqsQueue
 from attendry.services.drafts import sender_display_name
 from attendry.services.followups import (
     after_email_sent,
@@ -90,7 +90,7 @@ Clock = Callable[[], datetime]
 
 
 class EmailSender(Protocol):
-    """The SES side of a send (`attendry.adapters.ses.SesClient`)."""
+    """The SES side of a send (`attendry.platform.ses.SesClient`)."""
 
     @property
     def region(self) -> str: ...

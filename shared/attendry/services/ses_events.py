@@ -55,14 +55,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sqs import SqsQueue
+from attendry.core.errors import DomainError
+from attendry.core.observability import logger
 from attendry.db.driver import driver_cursor, driver_value
 from attendry.db.engine import get_engine
 from attendry.db.enums import DeliveryStatus, FollowupReason
 from attendry.db.models import Base, OutreachDraft, OutreachSent
 from attendry.db.models import SesEvent as SesEventRow
-from attendry.errors import DomainError
-from attendry.observability import logger
+from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.platform.sqs import SqsQueue
 from attendry.rules.delivery_progress import Progress, SentFacts, progress
 from attendry.rules.suppression import is_hard_bounce
 from attendry.schemas.ses_events import (
@@ -73,7 +74,6 @@ from attendry.schemas.ses_events import (
     SnsMessageType,
 )
 from attendry.services.account_safety import pause_if_unsafe
-from attendry.services.batch import park_on_dead_letter_queue
 from attendry.services.delivery_settings import (
     AccountSafetySettings,
     SesEventsSettings,
@@ -290,22 +290,26 @@ def _reconciled_by_tag(
         return None
     with _orm(connection) as session:
         found = session.execute(
-            select(OutreachSent.draft_id, OutreachSent.ses_message_id).where(
-                OutreachSent.id == sent_id
-            )
+            select(OutreachSent.draft_id).where(OutreachSent.id == sent_id)
         ).first()
         if found is None:
             return None
-        if found.ses_message_id is not None:
-            logger.warning(
-                "SES event of a second SES message for one sent row",
-                extra={"sent_id": str(sent_id), "recorded_ses_message_id": found.ses_message_id},
-            )
         if found.draft_id is not None:
             session.get(OutreachDraft, found.draft_id, with_for_update=True)
         sent = session.get(OutreachSent, sent_id, with_for_update=True)
         if sent is None:
             return None
+        # Read under the lock: the Sender may have recorded this very message id since the
+        # lookup by id missed it (its transaction was open), which is no second message.
+        if sent.ses_message_id not in (None, event.mail.message_id):
+            logger.warning(
+                "SES event of a second SES message for one sent row",
+                extra={
+                    "sent_id": str(sent_id),
+                    "recorded_ses_message_id": sent.ses_message_id,
+                    "event_ses_message_id": event.mail.message_id,
+                },
+            )
         reconciled = False
         if sent.ses_message_id is None or sent.delivery_status == DeliveryStatus.SENDING:
             reconciled = record_ses_acceptance(

@@ -22,8 +22,9 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from attendry.adapters.sns_http import fetch_certificate, visit_subscribe_url
-from attendry.adapters.sns_signature import (
+from attendry.core.observability import logger
+from attendry.platform.sns_http import fetch_certificate, visit_subscribe_url
+from attendry.platform.sns_signature import (
     NOTIFICATION,
     SUBSCRIPTION_CONFIRMATION,
     SnsMessage,
@@ -32,7 +33,6 @@ from attendry.adapters.sns_signature import (
     SnsVerificationError,
     parse_sns_message,
 )
-from attendry.observability import logger
 from attendry.schemas.webhooks import WebhookAction
 from attendry.services.ses_events import MalformedSesEventError, apply_sns_notification
 

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 
-from attendry.adapters.sqs import SqsQueue
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import TaskStatus
 from attendry.db.models import AgentTask
-from attendry.observability import logger
+from attendry.platform.sqs import SqsQueue
 from attendry.services.task_failures import fail_task
 from attendry.services.task_settings import TaskSettings, task_settings
 from attendry.services.tasks import agent_tasks_queue, enqueue_task

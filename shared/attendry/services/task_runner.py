@@ -32,7 +32,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sqs import MAX_VISIBILITY_TIMEOUT_S, SqsQueue
 from attendry.agents.base import (
     AgentRuntime,
     LostClaim,
@@ -42,16 +41,17 @@ from attendry.agents.base import (
     run_task,
     update_held_task,
 )
-from attendry.agents.drafting import LlmError, LlmRateLimited, drafter_from_settings
 from attendry.agents.followup import draft_followup
 from attendry.agents.messages import handle_message
 from attendry.agents.outreach import draft_outreach
+from attendry.core.errors import DomainError
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import TaskStatus, TaskType
 from attendry.db.models import AgentTask
-from attendry.errors import DomainError
-from attendry.observability import logger
-from attendry.services.batch import park_on_dead_letter_queue
+from attendry.drafting import LlmError, LlmRateLimited, drafter_from_settings
+from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.platform.sqs import MAX_VISIBILITY_TIMEOUT_S, SqsQueue
 from attendry.services.task_failures import fail_task
 from attendry.services.task_settings import TaskSettings, llm_limit_settings, task_settings
 from attendry.services.tasks import CORRELATION_ID_ATTRIBUTE

@@ -15,14 +15,14 @@ from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sqs import SqsQueue
+from attendry.core.errors import ConflictError, InvalidInputError, NotFoundError
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import AgentStatus, AgentType, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentTask, Contact, Opportunity
 from attendry.db.owned import get_owned, list_owned, require_owned
 from attendry.db.pagination import KeysetPage
-from attendry.errors import ConflictError, InvalidInputError, NotFoundError
-from attendry.observability import logger
+from attendry.platform.sqs import SqsQueue
 from attendry.schemas.tasks import TaskCreate
 from attendry.services.task_settings import TaskSettings, task_settings
 

@@ -13,11 +13,11 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendry.core.observability import logger
 from attendry.db.enums import FollowupReason, SuppressionReason, SuppressionScope
 from attendry.db.models import Agent, EmailSuppression, OutreachSent
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.email.unsubscribe import UnsubscribeClaims
-from attendry.observability import logger
 from attendry.services.drafts import sender_display_name
 from attendry.services.followup_stops import stop_scheduled_followups
 from attendry.services.notifications import notify

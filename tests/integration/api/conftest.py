@@ -45,9 +45,11 @@ def http_event(
     user: str | None,
     body: Any = None,
     raw_body: str | None = None,
+    binary_body: bytes | None = None,
     query: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """`binary_body` arrives base64-encoded, as API Gateway sends bytes it cannot read as text."""
     text = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
     authorizer = (
         {"jwt": {"claims": {"sub": user, "token_use": "access"}, "scopes": None}} if user else None
@@ -79,8 +81,10 @@ def http_event(
         "rawQueryString": urlencode(query or {}),
         "headers": {"content-type": "application/json", **(headers or {})},
         "requestContext": context,
-        "isBase64Encoded": False,
+        "isBase64Encoded": binary_body is not None,
     }
+    if binary_body is not None:
+        text = base64.b64encode(binary_body).decode()
     if query:
         event["queryStringParameters"] = query
     if text is not None:

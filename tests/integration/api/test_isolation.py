@@ -33,10 +33,10 @@ from cfnlint.decode import cfn_yaml
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sqs import default_sqs_client
 from attendry.api.app import app as resolver
 from attendry.db.engine import get_engine
 from attendry.db.models import Agent, Contact, Opportunity, OutreachSent, UserSendingState
+from attendry.platform.sqs import default_sqs_client
 from attendry.services.sending_settings import sending_settings
 from attendry.services.task_settings import llm_limit_settings, task_settings
 from tests.fixtures.worlds import World, make_world, now_utc, snapshot

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sns_signature import LOCAL_SIGNING_CERT_NAME
 from attendry.db.models import EmailSuppression, SesEvent
+from attendry.platform.sns_signature import LOCAL_SIGNING_CERT_NAME
 from attendry.services.ses_webhook import default_ses_webhook, ses_webhook_settings
 from tests.fixtures.network import NetworkCalls, recorded_network_calls
 from tests.fixtures.ses import ses_event

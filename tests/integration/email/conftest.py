@@ -19,15 +19,15 @@ from mypy_boto3_sesv2 import SESV2Client
 from mypy_boto3_sqs import SQSClient
 from sqlalchemy.orm import Session
 
-from attendry.adapters.ses import default_sesv2_client
-from attendry.adapters.sqs import SqsQueue, default_sqs_client
 from attendry.db.engine import get_engine
 from attendry.db.enums import AgentType, Channel, DraftStatus
 from attendry.db.models import Agent, Contact, OutreachDraft
 from attendry.email.settings import email_settings
-from attendry.local.outbox import list_outbox
+from attendry.platform.ses import default_sesv2_client
+from attendry.platform.sqs import SqsQueue, default_sqs_client
 from attendry.services.sending import default_consumer
 from attendry.services.sending_settings import sending_settings
+from attendry_local.outbox import list_outbox
 from tests.integration.api.conftest import ApiResponse, LambdaContext, _load_handler, http_event
 
 REGION = "us-east-1"

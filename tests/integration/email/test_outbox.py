@@ -5,10 +5,10 @@ import uuid
 
 import pytest
 
-from attendry.adapters.ses import SesClient
 from attendry.email.message import build_outreach_email
-from attendry.local.local_routes import LocalRequest, LocalRoutes
-from attendry.local.outbox import register_outbox_route
+from attendry.platform.ses import SesClient
+from attendry_local.local_routes import LocalRequest, LocalRoutes
+from attendry_local.outbox import register_outbox_route
 from tests.integration.email.conftest import Aws
 
 pytestmark = pytest.mark.integration

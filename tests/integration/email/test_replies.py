@@ -13,7 +13,6 @@ from mypy_boto3_s3 import S3Client
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendry.adapters.s3 import default_s3_client
 from attendry.db.enums import FollowupReason, FollowupStatus, InboundMatch, SuppressionScope
 from attendry.db.models import (
     Contact,
@@ -22,6 +21,7 @@ from attendry.db.models import (
     OutreachSent,
 )
 from attendry.email.reply_address import make_reply_address, make_unsubscribe_mailto_address
+from attendry.platform.s3 import default_s3_client
 from attendry.services.inbound_mail import InboundMailConsumer, default_consumer
 from attendry.services.inbound_settings import InboundSettings, inbound_settings
 from attendry.services.replies import REPLY_RECEIVED

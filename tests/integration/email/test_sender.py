@@ -17,7 +17,6 @@ from aws_lambda_powertools.utilities.batch import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendry.adapters.ses import SesClient, SesOutcomeUnknownError, SesTransientError
 from attendry.db.enums import (
     DeliveryStatus,
     DraftKind,
@@ -37,6 +36,7 @@ from attendry.db.models import (
 )
 from attendry.email.reply_address import parse_reply_address
 from attendry.email.settings import EmailSettings
+from attendry.platform.ses import SesClient, SesOutcomeUnknownError, SesTransientError
 from attendry.services.drafts import approve_draft, redrive_approved_drafts
 from attendry.services.sending import Sender, SendMessageConsumer, record_ses_acceptance
 from attendry.services.sending_settings import SendingSettings

@@ -12,9 +12,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from attendry.adapters.ses import SesClient
 from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import OutreachDraft, OutreachSent
+from attendry.platform.ses import SesClient
 from attendry.services.sending import Sender, SendOutcome, SendResult, record_ses_acceptance
 from attendry.services.sending_settings import SendingSettings
 from tests.integration.email.conftest import REGION, Aws, Outreach

@@ -17,10 +17,10 @@ from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from attendry.adapters.sqs import SqsQueue, default_sqs_client
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import EmailSuppression, SesEvent
-from attendry.services.batch import logging_failures
+from attendry.platform.queue import logging_failures
+from attendry.platform.sqs import SqsQueue, default_sqs_client
 from attendry.services.delivery_settings import ses_events_settings
 from attendry.services.ses_events import (
     RAW_DELIVERY_KEY_PREFIX,

@@ -1,7 +1,9 @@
 """SES events applied to sent rows: forward only, once each, reconciling lost outcomes."""
 
+import logging
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -23,13 +25,21 @@ from attendry.db.models import (
     EmailSuppression,
     FollowupSchedule,
     OutreachDraft,
+    OutreachSent,
     SesEvent,
 )
 from attendry.services.drafts import approve_draft
 from attendry.services.send_policy import SendRefusedError, find_suppression
+from attendry.services.sending import record_ses_acceptance
 from attendry.services.ses_events import MalformedSesEventError, SesEventOutcome
 from tests.fixtures.ses import load
-from tests.integration.ses_events.conftest import SENT_AT, Apply, MakeSent, notifications
+from tests.integration.ses_events.conftest import (
+    SENT_AT,
+    Apply,
+    MakeSent,
+    new_ses_message_id,
+    notifications,
+)
 from tests.local.support import wait_until
 
 pytestmark = pytest.mark.integration
@@ -434,6 +444,84 @@ def test_an_event_found_by_its_tag_waits_for_the_senders_locks_before_storing_an
     elsewhere.dispose()
     assert result.outcome is SesEventOutcome.APPLIED
     assert db_session.scalars(select(SesEvent).where(SesEvent.sns_message_id == key)).one().applied
+
+
+SECOND_MESSAGE = "SES event of a second SES message for one sent row"
+
+
+def second_message_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [record for record in caplog.records if record.getMessage() == SECOND_MESSAGE]
+
+
+def test_an_event_arriving_while_the_sender_records_its_message_warns_of_nothing(
+    make_sent: MakeSent,
+    apply: Apply,
+    user_id: str,
+    db_session: Session,
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given the Sender recording SES's answer right now: the draft locked, the message id
+    # written, not yet committed
+    email = make_sent(user_id, recorded=False)
+    elsewhere = create_engine(database_url, poolclass=NullPool)
+    with Session(elsewhere) as sender:
+        sender.get(OutreachDraft, email.draft_id, with_for_update=True)
+        sent = sender.get(OutreachSent, email.sent_id, with_for_update=True)
+        assert sent is not None
+        record_ses_acceptance(
+            sender,
+            sent,
+            ses_message_id=email.ses_message_id,
+            region="eu-west-1",
+            accepted_at=SENT_AT,
+        )
+        sender.flush()
+        holder = sender.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+        # When the Send event of that very message arrives (not found by the uncommitted
+        # id, so by its tag) and waits, and the Sender commits
+        with ThreadPoolExecutor(1) as pool:
+            applying = pool.submit(apply, email.event("send"))
+            wait_until(lambda: _blocked_by(db_session, holder), timeout_s=10)
+            sender.commit()
+            result = applying.result(timeout=10)
+    elsewhere.dispose()
+
+    # Then it is applied to the row, and nothing warns of a second message
+    assert result.outcome is SesEventOutcome.APPLIED
+    assert email.row(db_session).ses_message_id == email.ses_message_id
+    assert second_message_warnings(caplog) == []
+
+
+def test_an_event_after_the_sender_recorded_its_message_warns_of_nothing(
+    make_sent: MakeSent, apply: Apply, user_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    email = make_sent(user_id)
+
+    result = apply(email.event("send"))
+
+    assert result.outcome is SesEventOutcome.APPLIED
+    assert second_message_warnings(caplog) == []
+
+
+def test_an_event_of_another_message_tagged_with_a_recorded_row_warns(
+    make_sent: MakeSent, apply: Apply, user_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a row the Sender recorded with SES's message id
+    email = make_sent(user_id)
+
+    # When an event of a different SES message names that row in its sent_id tag
+    other = new_ses_message_id()
+    apply(replace(email, ses_message_id=other).event("delivery"))
+
+    # Then it is the one case the warning is for
+    [warning] = second_message_warnings(caplog)
+    assert warning.levelno == logging.WARNING
+    assert (warning.recorded_ses_message_id, warning.event_ses_message_id) == (
+        email.ses_message_id,
+        other,
+    )
 
 
 def _blocked_by(session: Session, holder: int) -> dict[str, Any] | None:

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
-from attendry.adapters.sqs import SqsQueue, default_sqs_client
-from attendry.agents.drafting import llm_settings
+from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import AgentStatus, AgentType, TaskStatus, TaskType
 from attendry.db.models import Agent, AgentTask, Contact, Opportunity
-from attendry.observability import logger
+from attendry.drafting import llm_settings
+from attendry.platform.sqs import SqsQueue, default_sqs_client
 from attendry.services.task_runner import default_runner
 from attendry.services.task_settings import llm_limit_settings, task_settings
 from attendry.services.tasks import enqueue_task

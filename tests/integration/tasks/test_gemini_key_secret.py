@@ -4,7 +4,7 @@ import boto3
 import pytest
 
 from attendry.agents.base import llm_settings_from_environment
-from attendry.agents.drafting import OfflineDrafter, drafter_from_settings
+from attendry.drafting import OfflineDrafter, drafter_from_settings
 from attendry.services.task_settings import TaskSettings
 from tests.integration.tasks.conftest import forget_cached_settings
 

@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
-from sqlalchemy import URL, create_engine, text
+from sqlalchemy import URL, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from attendry.db.engine import database_url, normalize_url
+from attendry.db.engine import create_database_engine, database_url, normalize_url
 from attendry.db.migrate import MIGRATION_LOCK_KEY
 from attendry.db.models import Base, EnumText
 
@@ -22,10 +22,19 @@ if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
-def _url() -> URL:
-    """The URL `migrate.upgrade` passed, else alembic.ini's, else the application's own."""
+def _explicit_url() -> URL | None:
+    """The URL `migrate.upgrade` passed, else alembic.ini's, if either gave one."""
     explicit = config.attributes.get("database_url") or config.get_main_option("sqlalchemy.url")
-    return normalize_url(str(explicit)) if explicit else database_url()
+    return normalize_url(str(explicit)) if explicit else None
+
+
+def _engine() -> Engine:
+    """For the URL given, else for the application's own database: on AWS that is RDS
+    Proxy, signed in to with an IAM token like every other function's connections."""
+    explicit = _explicit_url()
+    if explicit is not None:
+        return create_engine(explicit, poolclass=NullPool)
+    return create_database_engine(poolclass=NullPool)
 
 
 def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -38,7 +47,7 @@ def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str |
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=_url(),
+        url=_explicit_url() or database_url(),
         target_metadata=Base.metadata,
         literal_binds=True,
         compare_type=True,
@@ -49,7 +58,7 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    engine = create_engine(_url(), poolclass=NullPool)
+    engine = _engine()
     with engine.connect() as connection:
         connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         connection.commit()

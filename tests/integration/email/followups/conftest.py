@@ -22,10 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from attendry.adapters.ses import SesClient
-from attendry.adapters.sqs import SqsQueue
 from attendry.agents.base import AgentRuntime
-from attendry.agents.drafting import OfflineDrafter, llm_settings
 from attendry.db.enums import (
     AgentType,
     Channel,
@@ -44,8 +41,11 @@ from attendry.db.models import (
     OutreachDraft,
     OutreachSent,
 )
+from attendry.drafting import OfflineDrafter, llm_settings
 from attendry.email.message import ses_message_id_header
 from attendry.email.settings import EmailSettings
+from attendry.platform.ses import SesClient
+from attendry.platform.sqs import SqsQueue
 from attendry.services.followup_settings import SweepSettings
 from attendry.services.followup_sweep import SweepResult, sweep_followups
 from attendry.services.sending import Sender, SendMessageConsumer

@@ -12,11 +12,7 @@ from cfnlint.decode import cfn_yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendry.adapters.eventbridge import default_events_client
-from attendry.adapters.sqs import SqsQueue
 from attendry.agents.base import AgentRuntime
-from attendry.agents.drafting import LlmSettings, llm_settings
-from attendry.agents.drafting.gemini import GeminiDrafter
 from attendry.db.enums import (
     DraftKind,
     DraftStatus,
@@ -36,7 +32,11 @@ from attendry.db.models import (
     OutreachDraft,
     OutreachSent,
 )
+from attendry.drafting import LlmSettings, llm_settings
+from attendry.drafting.gemini import GeminiDrafter
 from attendry.email.settings import EmailSettings
+from attendry.platform.eventbridge import default_events_client
+from attendry.platform.sqs import SqsQueue
 from attendry.services.drafts import approve_draft, reject_draft
 from attendry.services.followup_settings import agent_bus_settings
 from attendry.services.followup_sweep import SweepResult

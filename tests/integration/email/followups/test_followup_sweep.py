@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attendry.adapters.sqs import SqsQueue
 from attendry.db.enums import (
     AgentStatus,
     DeliveryStatus,
@@ -28,6 +27,7 @@ from attendry.db.models import (
     OutreachSent,
     UserSendingState,
 )
+from attendry.platform.sqs import SqsQueue
 from attendry.services.followup_sweep import SweepResult, due_followups
 from tests.integration.email.followups.conftest import Thread, queued_task_ids, ses_ids
 

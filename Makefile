@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # `make demo ARGS=--keep` leaves the system running after the walk-through.
-.PHONY: venv dev demo test lint format typecheck cfn-lint checkov pytest bench fuzz clean
+.PHONY: venv dev demo test lint format typecheck cfn-lint checkov pytest bench fuzz mutate clean
 
 # checkov pins many libraries of its own, so it lives in a tool venv beside the project's.
 # Pinned exactly: a new release adds checks, and the scan should change only when we bump it.
@@ -67,5 +67,20 @@ bench: venv
 fuzz: venv
 	$(BIN)/python -m tests.fuzz.driver $(ARGS)
 
+# Mutation testing (mutmut) of the pure rules and the exactly-once, suppression, SNS
+# signature and scoping code, as pyproject's [tool.mutmut] says; too slow for `make test`,
+# so run it before a stop that touches them. `make mutate MUTANTS='attendry.followups.rules*'`
+# runs some. Results stay in .mutmut/mutants between runs; only changed functions rerun.
+MUTMUT := .mutmut
+mutate: venv
+	$(BIN)/python -m pip install --quiet -e '.[dev,mutation]'
+	mkdir -p $(MUTMUT)
+	ln -sfn ../shared $(MUTMUT)/src
+	for path in tests functions events template.yaml pyproject.toml; do \
+		ln -sfn ../$$path $(MUTMUT)/$$path; done
+	cd $(MUTMUT) && ../$(BIN)/mutmut run $(MUTANTS) > mutmut-run.log 2>&1 || \
+		(tail -c 4000 mutmut-run.log; exit 1)
+	$(BIN)/python -m tests.mutation_report $(MUTMUT)/mutants
+
 clean:
-	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .aws-sam .fuzz
+	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .aws-sam .fuzz $(MUTMUT)

@@ -2,14 +2,16 @@
 
 import threading
 import time
+from typing import Any
 
+import psycopg
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CheckConstraint, create_engine, inspect, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import CheckConstraint, create_engine, event, inspect, make_url, text
+from sqlalchemy.pool import NullPool, Pool
 
 from attendry.db.migrate import MIGRATION_LOCK_KEY, alembic_config, upgrade
 from attendry.db.models import Base
@@ -23,6 +25,12 @@ WAITING_FOR_LOCK = text(
     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
     " AND classid = :high AND objid = :low"
     " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
+
+
+ADVISORY_LOCKS_OF_BACKEND = (
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = %(pid)s),"
+    " (SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %(pid)s)"
 )
 
 
@@ -130,17 +138,34 @@ def test_models_match_the_migrated_schema(database_url: str) -> None:
     }
 
 
-def test_migration_lock_is_released(database_url: str) -> None:
-    engine = create_engine(database_url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            held = connection.execute(
-                text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
-                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
-                )
-            ).scalar_one()
-    finally:
-        engine.dispose()
+def test_the_migration_lock_is_released_before_its_connection_closes(
+    empty_database_url: str,
+) -> None:
+    # Given a watcher that looks at the migration's connection as it is handed back (still
+    # open: a closed connection would release the lock however the code behaved)
+    database = make_url(empty_database_url).database
+    watcher = psycopg.connect(
+        make_url(empty_database_url).set(drivername="postgresql").render_as_string(False),
+        autocommit=True,
+    )
+    seen: list[tuple[bool, int]] = []
 
-    assert held == 0
+    def look(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection.info.dbname != database:
+            return
+        pid = dbapi_connection.info.backend_pid
+        row = watcher.execute(ADVISORY_LOCKS_OF_BACKEND, {"pid": pid}).fetchone()
+        assert row is not None
+        seen.append((bool(row[0]), int(row[1])))
+
+    # When the database is migrated
+    event.listen(Pool, "checkin", look)
+    try:
+        upgrade(empty_database_url)
+    finally:
+        event.remove(Pool, "checkin", look)
+        watcher.close()
+
+    # Then the connection was still open and held no advisory lock any more
+    assert seen, "the migration's connection was never handed back"
+    assert seen == [(True, 0)] * len(seen)

@@ -4,8 +4,9 @@ The properties check each decision against oracles written independently of the 
 (brute-force scans of the wall clock), so a shared mistake cannot hide.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -22,6 +23,7 @@ from attendry.followups.rules import (
     TimingRule,
     check_due_at,
     earliest_allowed,
+    is_in_window,
     next_followup,
 )
 
@@ -269,6 +271,156 @@ def test_the_blackout_follows_the_contacts_local_dates() -> None:
     assert decide(sent, zone="Europe/Berlin", event=event) == FollowupDue(after(sent, 3))
 
 
+# The event blackout, second by second at its edges. Without a send window, so nothing but
+# the event moves or cancels a follow-up: an event on Thursday 11 and Friday 12 June 2026,
+# Berlin, blacks out from Wednesday 10 June 00:00 (22:00 UTC on the 9th) and ends on
+# Friday at 17:00.
+BERLIN_EVENT = EventDates(
+    starts_at=local("Europe/Berlin", 2026, 6, 11, 9),
+    ends_at=local("Europe/Berlin", 2026, 6, 12, 17),
+)
+
+
+def placed(candidate: datetime, zone: str, event: EventDates) -> datetime | Cancel:
+    return earliest_allowed(candidate, window=None, contact_timezone=zone, event=event)
+
+
+def proposed(due_at: datetime, zone: str, event: EventDates) -> TimingRule | None:
+    """The rule a due time breaks, for a thread sent long before with a one-day cadence."""
+    violation = check_due_at(
+        due_at,
+        previous_send=due_at - timedelta(days=30),
+        attempt=1,
+        settings=followup_settings(cadence=[1], window=None),
+        contact_timezone=zone,
+        event=event,
+        now=due_at - timedelta(days=1),
+    )
+    return violation.rule if violation else None
+
+
+@pytest.mark.parametrize(
+    ("candidate", "allowed", "rule"),
+    [
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 9, 23, 59, 59), True, None, id="two-days-before-last"
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 10, 0, 0, 0),
+            False,
+            TimingRule.EVENT_BLACKOUT,
+            id="day-before-first-second",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 10, 23, 59, 59),
+            False,
+            TimingRule.EVENT_BLACKOUT,
+            id="day-before-last-second",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 11, 8, 59),
+            False,
+            TimingRule.EVENT_BLACKOUT,
+            id="first-day-before-it-starts",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 12, 16, 59, 59),
+            False,
+            TimingRule.EVENT_BLACKOUT,
+            id="last-day-before-it-ends",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 12, 17),
+            False,
+            TimingRule.EVENT_PASSED,
+            id="the-moment-it-ends",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 13, 10),
+            False,
+            TimingRule.EVENT_PASSED,
+            id="day-after",
+        ),
+    ],
+)
+def test_the_blackout_starts_at_midnight_the_day_before_and_never_ends(
+    candidate: datetime, allowed: bool, rule: TimingRule | None
+) -> None:
+    expected = candidate if allowed else Cancel("event_passed")
+
+    assert placed(candidate, "Europe/Berlin", BERLIN_EVENT) == expected
+    assert proposed(candidate, "Europe/Berlin", BERLIN_EVENT) is rule
+
+
+def test_an_event_without_an_end_is_over_at_the_end_of_its_first_day() -> None:
+    event = EventDates(starts_at=local("Europe/Berlin", 2026, 6, 11, 9))
+
+    assert proposed(local("Europe/Berlin", 2026, 6, 11, 23, 59, 59), "Europe/Berlin", event) is (
+        TimingRule.EVENT_BLACKOUT
+    )
+    assert proposed(local("Europe/Berlin", 2026, 6, 12, 0, 0), "Europe/Berlin", event) is (
+        TimingRule.EVENT_PASSED
+    )
+
+
+def test_an_event_known_only_by_its_end_blacks_out_from_the_day_before_that() -> None:
+    event = EventDates(ends_at=local("Europe/Berlin", 2026, 6, 12, 17))
+
+    assert placed(local("Europe/Berlin", 2026, 6, 10, 23, 59, 59), "Europe/Berlin", event) == (
+        local("Europe/Berlin", 2026, 6, 10, 23, 59, 59)
+    )
+    assert placed(local("Europe/Berlin", 2026, 6, 11, 0, 0), "Europe/Berlin", event) == Cancel()
+
+
+@pytest.mark.parametrize(
+    ("zone", "blackout_from"),
+    [
+        # One event, 10 June 2026 02:00 UTC: its local date, and so the day before it,
+        # depends on where the contact reads it.
+        pytest.param("Pacific/Kiritimati", utc(2026, 6, 8, 10), id="utc+14-10-june"),
+        pytest.param("Europe/Berlin", utc(2026, 6, 8, 22), id="utc+2-10-june"),
+        pytest.param("UTC", utc(2026, 6, 9, 0), id="utc-10-june"),
+        pytest.param("America/Los_Angeles", utc(2026, 6, 8, 7), id="utc-7-9-june"),
+        pytest.param("Pacific/Pago_Pago", utc(2026, 6, 8, 11), id="utc-11-9-june"),
+    ],
+)
+def test_the_blackout_starts_at_the_contacts_own_midnight(
+    zone: str, blackout_from: datetime
+) -> None:
+    event = EventDates(starts_at=utc(2026, 6, 10, 2, 0))
+    last_allowed = blackout_from - timedelta(seconds=1)
+
+    assert placed(last_allowed, zone, event) == last_allowed
+    assert placed(blackout_from, zone, event) == Cancel()
+    assert proposed(last_allowed, zone, event) is None
+    assert proposed(blackout_from, zone, event) is TimingRule.EVENT_BLACKOUT
+
+
+def test_a_blackout_midnight_the_clock_skips_starts_when_the_clock_jumps() -> None:
+    # Given an event on Monday 7 September 2026 in Santiago, whose clocks skip from
+    # Saturday 23:59:59 to Sunday 01:00 (04:00 UTC)
+    event = EventDates(starts_at=local("America/Santiago", 2026, 9, 7, 9))
+
+    # Then the day before begins at 01:00, the first instant of that Sunday
+    assert placed(utc(2026, 9, 6, 3, 59, 59), "America/Santiago", event) == utc(
+        2026, 9, 6, 3, 59, 59
+    )
+    assert placed(utc(2026, 9, 6, 4, 0), "America/Santiago", event) == Cancel()
+
+
+def test_a_blackout_midnight_the_clock_shows_twice_starts_at_the_first() -> None:
+    # Given an event on Monday 2 November 2026 in Havana, whose clocks go back from
+    # Sunday 01:00 to 00:00, showing Sunday midnight at 04:00 and at 05:00 UTC
+    event = EventDates(starts_at=local("America/Havana", 2026, 11, 2, 9))
+
+    # Then the blackout starts at the first midnight, so the repeated hour is in it
+    assert placed(utc(2026, 11, 1, 3, 59, 59), "America/Havana", event) == utc(
+        2026, 11, 1, 3, 59, 59
+    )
+    assert placed(utc(2026, 11, 1, 4, 0), "America/Havana", event) == Cancel()
+    assert placed(utc(2026, 11, 1, 4, 30), "America/Havana", event) == Cancel()
+
+
 @pytest.mark.parametrize(
     ("due_at", "rule"),
     [
@@ -302,6 +454,155 @@ def test_a_proposed_due_time_names_the_rule_it_breaks(
     )
 
     assert (violation.rule if violation else None) == rule
+
+
+@pytest.mark.parametrize(
+    ("due_at", "now", "message"),
+    [
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 3, 10),
+            None,
+            "Attempt 1 may not go out before 2026-06-04T07:00:00+00:00: 3 days after the "
+            "previous send.",
+            id="before-cadence",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 5, 7, 59),
+            None,
+            "07:59 in Europe/Berlin is outside the send window (08:00 to 18:00).",
+            id="outside-window",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 6, 10),
+            None,
+            "Saturday in Europe/Berlin is not one of the send window's days.",
+            id="weekend",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 10, 10),
+            None,
+            "No follow-up goes out on the day before the event or during it "
+            "(from 2026-06-10T00:00:00+02:00, Europe/Berlin).",
+            id="blackout",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 12, 18),
+            None,
+            "The event will have ended by then.",
+            id="event-passed",
+        ),
+        pytest.param(
+            local("Europe/Berlin", 2026, 6, 4, 10),
+            local("Europe/Berlin", 2026, 6, 5, 9),
+            "That time has already passed.",
+            id="in-the-past",
+        ),
+    ],
+)
+def test_a_refused_due_time_says_why_in_words(
+    due_at: datetime, now: datetime | None, message: str
+) -> None:
+    # The message is what the API's 422 tells the user
+    violation = check_due_at(
+        due_at,
+        previous_send=local("Europe/Berlin", 2026, 6, 1, 9),
+        attempt=1,
+        settings=followup_settings(),
+        contact_timezone="Europe/Berlin",
+        event=BERLIN_EVENT,
+        now=now or local("Europe/Berlin", 2026, 6, 2, 9),
+    )
+
+    assert violation is not None
+    assert violation.message == message
+
+
+def test_a_weekday_the_window_leaves_out_is_outside_the_window_not_a_weekend() -> None:
+    window = SendWindow(days=[Weekday.MON, Weekday.TUE, Weekday.WED, Weekday.THU])
+
+    violation = check_due_at(
+        local("Europe/Berlin", 2026, 6, 5, 10),  # a Friday
+        previous_send=local("Europe/Berlin", 2026, 6, 1, 9),
+        attempt=1,
+        settings=followup_settings(window=window),
+        contact_timezone="Europe/Berlin",
+        event=EventDates(),
+        now=local("Europe/Berlin", 2026, 6, 2, 9),
+    )
+
+    assert violation is not None
+    assert violation.rule is TimingRule.OUTSIDE_SEND_WINDOW
+
+
+def test_the_window_closes_at_its_end_time() -> None:
+    # Given a candidate at 18:00 sharp on a Monday: the window is 08:00 up to 18:00
+    candidate = local("Europe/Berlin", 2026, 6, 1, 18)
+
+    placed_at = earliest_allowed(
+        candidate, window=OFFICE, contact_timezone="Europe/Berlin", event=EventDates()
+    )
+
+    assert placed_at == local("Europe/Berlin", 2026, 6, 2, 8)
+    assert is_in_window(candidate, None, ZoneInfo("Europe/Berlin"))
+
+
+def test_a_window_opening_inside_the_spring_gap_opens_exactly_at_its_end() -> None:
+    # Given a Sunday window opening at 02:05, inside the hour Berlin skips on 29 March
+    # 2026 (and not halfway through it, where a coarse search would land by luck)
+    window = SendWindow(days=[Weekday.SUN], start=time(2, 5), end=time(4, 0))
+
+    placed_at = earliest_allowed(
+        utc(2026, 3, 28, 12), window=window, contact_timezone="Europe/Berlin", event=EventDates()
+    )
+
+    # Then it opens at 03:00 CEST to the second: 01:00:00 UTC
+    assert placed_at == utc(2026, 3, 29, 1, 0, 0)
+
+
+class Floating(tzinfo):
+    """A time zone that does not know its offset: datetimes in it count as naive."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+
+@pytest.mark.parametrize(
+    ("argument", "call"),
+    [
+        ("now", lambda at: decide(utc(2026, 6, 1, 9), zone="UTC", now=at)),
+        ("previous_send", lambda at: decide(at, zone="UTC", now=utc(2026, 6, 1, 9))),
+        (
+            "candidate",
+            lambda at: earliest_allowed(at, window=None, contact_timezone=None, event=EventDates()),
+        ),
+        ("event dates", lambda at: decide(utc(2026, 6, 1, 9), zone="UTC", event=EventDates(at))),
+        ("due_at", lambda at: proposed_naive(due_at=at)),
+        ("now", lambda at: proposed_naive(now=at)),
+    ],
+)
+def test_each_time_without_an_offset_is_refused_by_name(
+    argument: str, call: Callable[[datetime], object]
+) -> None:
+    for naive in (datetime(2026, 6, 1, 9), datetime(2026, 6, 1, 9, tzinfo=Floating())):
+        with pytest.raises(ValueError, match=rf"^{argument} must be timezone-aware$"):
+            call(naive)
+
+
+def proposed_naive(*, due_at: datetime | None = None, now: datetime | None = None) -> object:
+    return check_due_at(
+        due_at or utc(2026, 6, 9, 10),
+        previous_send=utc(2026, 5, 1, 9),
+        attempt=1,
+        settings=followup_settings(),
+        contact_timezone=None,
+        event=EventDates(),
+        now=now or utc(2026, 6, 1, 9),
+    )
+
+
+def test_attempts_count_from_one() -> None:
+    with pytest.raises(ValueError, match=r"^attempts count from 1$"):
+        decide(utc(2026, 6, 1, 9), zone="UTC", attempt=0)
 
 
 def test_a_time_already_past_is_refused() -> None:

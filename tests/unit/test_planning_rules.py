@@ -126,3 +126,89 @@ def test_an_event_is_recommended_at_the_agents_threshold_with_someone_to_write_t
     assert assessment.recommended(0.96)
     assert not assessment.recommended(0.97)
     assert not assess(event(reachable=0), NOW).recommended(0.1)
+
+
+def test_an_event_known_only_by_its_start_is_over_once_that_has_passed() -> None:
+    assessment = assess(event(starts_at=NOW - timedelta(days=1), ends_at=None), NOW)
+
+    assert assessment.over
+    assert assessment.reasons == ("DataConf Europe is over (it ended 2026-11-26).",)
+
+
+def test_the_score_is_rounded_to_three_places() -> None:
+    assert assess(event(attendry_score=0.1234), NOW).score == 0.649
+
+
+def test_one_speaker_is_enough_to_act_and_is_counted_in_the_singular() -> None:
+    assessment = assess(event(reachable=1, contacted=1, shared_topics=[]), NOW)
+
+    assert assessment.actionable
+    assert assessment.reasons[2:] == (
+        "1 speaker you saved from it can be written to.",
+        "1 speaker from it already written to.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("ahead", "timing", "reason"),
+    [
+        pytest.param(
+            timedelta(0),
+            0.1,
+            "The event is under way: meetings there are hard to book now.",
+            id="starting-now",
+        ),
+        pytest.param(
+            timedelta(hours=12),
+            0.1,
+            "It starts within two days: too late to book most meetings.",
+            id="in-twelve-hours",
+        ),
+        pytest.param(
+            timedelta(days=4, hours=12),
+            0.75,
+            "It starts in 4 days: meetings can still be booked.",
+            id="halfway-up-the-ramp",
+        ),
+        pytest.param(
+            timedelta(days=7),
+            1.0,
+            "It starts in 7 days: the right time to arrange meetings.",
+            id="ramp-ends",
+        ),
+        pytest.param(
+            timedelta(days=60),
+            1.0,
+            "It starts in 60 days: the right time to arrange meetings.",
+            id="sweet-spot-ends",
+        ),
+        pytest.param(
+            timedelta(days=180),
+            0.3,
+            "It starts in 180 days: most people do not plan that far ahead.",
+            id="far-away",
+        ),
+    ],
+)
+def test_timing_at_the_edges_of_each_stretch(ahead: timedelta, timing: float, reason: str) -> None:
+    # An event that has started is not over until it ends
+    facts = event(starts_at=NOW + ahead, ends_at=NOW + ahead + timedelta(days=1))
+
+    assessment = assess(facts, NOW)
+
+    assert assessment.reasons[1] == reason
+    assert assessment.score == pytest.approx(0.4 * 0.9 + 0.3 * timing + 0.3 * 1.0, abs=1e-3)
+
+
+def test_several_shared_topics_are_listed_with_commas() -> None:
+    topics = ["streaming", "lakehouse"]
+    speaker = ContactFacts(name="Ada", title="CTO", has_bio=False, topics=topics)
+
+    assessment = assess(event(shared_topics=topics), NOW)
+
+    assert assessment.reasons[-1] == "Its speakers cover its topics: streaming, lakehouse."
+    assert contact_reasons(speaker, topics) == (
+        "Saved from this event.",
+        "Shares its topics: streaming, lakehouse.",
+        "Has a title or bio to personalise the message from.",
+    )

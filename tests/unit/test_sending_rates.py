@@ -50,6 +50,7 @@ def test_only_what_ses_counts_is_counted() -> None:
     ]
 
     assert sample_of(outcomes) == SendingSample(sends=6, bounces=1, complaints=1)
+    assert sample_of([SendOutcome(complained=True)] * 2).complaints == 2
 
 
 def test_the_notification_says_why_and_gives_the_ses_context() -> None:
@@ -62,3 +63,30 @@ def test_the_notification_says_why_and_gives_the_ses_context() -> None:
     assert reason in explanation
     assert "under review at a 5% bounce rate or a 0.1% complaint rate" in explanation
     assert "at 10% or 0.5%" in explanation
+
+
+def test_the_complaint_rate_and_both_rates_are_told_in_full() -> None:
+    sample = SendingSample(1000, 60, 2)
+    both = [PauseReason.BOUNCE_RATE, PauseReason.COMPLAINT_RATE]
+
+    complaints = pause_reason_text(sample, LIMITS, [PauseReason.COMPLAINT_RATE])
+
+    assert complaints == (
+        "2 of your last 1000 emails were marked as spam (0.2%, over the 0.1% limit)"
+    )
+    assert pause_reason_text(sample, LIMITS, both) == (
+        "60 of your last 1000 emails bounced (6%, over the 5% limit); " + complaints
+    )
+
+
+def test_the_notification_says_what_to_do_word_for_word() -> None:
+    explanation = pause_explanation(SendingSample(60, 4, 0), LIMITS, [PauseReason.BOUNCE_RATE])
+
+    assert explanation == (
+        "Email sending is paused: 4 of your last 60 emails bounced (6.67%, over the 5% "
+        "limit). Amazon SES puts a sending account under review at a 5% bounce rate or a "
+        "0.1% complaint rate, and may stop all of its email at 10% or 0.5%. Approved emails "
+        "wait and nothing is lost. Remove the addresses that bounced or complained from your "
+        "contacts, then resume sending; rates are then counted again from the emails sent "
+        "after the resume."
+    )

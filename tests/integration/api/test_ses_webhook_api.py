@@ -6,17 +6,20 @@ SubscribeURL), so the handler's real network code fetches and confirms.
 
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from attendry.db.models import SesEvent
+from attendry.db.models import EmailSuppression, SesEvent
 from attendry.delivery.webhook import default_ses_webhook, ses_webhook_settings
 from attendry.platform.sns_signature import LOCAL_SIGNING_CERT_NAME
+from tests.fixtures.network import NetworkCalls, recorded_network_calls
+from tests.fixtures.ses import ses_event
 from tests.fixtures.sns import (
     CERT_URL,
     TOPIC_ARN,
@@ -63,6 +66,11 @@ class LocalSnsHost:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/sns"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
 
     @property
     def cert_url(self) -> str:
@@ -160,36 +168,72 @@ def test_a_malformed_body_is_400_in_the_api_error_shape(
     ],
 )
 def test_an_untrusted_message_is_403_without_any_network_call(
-    call_api: Any, configure: Any, envelope: dict[str, Any]
+    call_api: Any, configure: Any, envelope: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     configure("dev")
     signed = SigningIdentity().sign(envelope)
 
-    response = post(call_api, json.dumps(signed))
+    with recorded_network_calls(monkeypatch) as calls:
+        response = post(call_api, json.dumps(signed))
 
     assert response.status == 403
     assert response.json()["error"]["code"] == "forbidden"
+    assert calls == NetworkCalls(), "the webhook went to the network for an untrusted message"
+
+
+def test_a_trusted_certificate_is_fetched_over_the_network_once(
+    call_api: Any, configure: Any, local_sns: LocalSnsHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the local stage, whose SNS host serves the signing certificate
+    configure("local")
+    envelopes = [
+        json.dumps(local_sns.identity.sign(notification(cert_url=local_sns.cert_url)))
+        for _ in range(2)
+    ]
+
+    # When two notifications it signed arrive
+    with recorded_network_calls(monkeypatch) as calls:
+        answers = [post(call_api, envelope).status for envelope in envelopes]
+
+    # Then the certificate was fetched from that host, once (the recorder sees real fetches,
+    # so the test above would see one)
+    assert answers == [200, 200]
+    host, port = local_sns.address
+    assert [address[:2] for address in calls.connections] == [(host, port)]
 
 
 def test_locally_a_notification_signed_by_the_local_certificate_is_applied_once(
     call_api: Any, configure: Any, local_sns: LocalSnsHost, db_session: Session
 ) -> None:
-    # Given the local stage and a notification the local SNS signed
+    # Given the local stage and a hard bounce the local SNS signed
     configure("local")
-    envelope = local_sns.identity.sign(notification(cert_url=local_sns.cert_url))
+    address = f"gone-{uuid.uuid4().hex[:10]}@example.com"
+    bounce = ses_event("bounce_permanent", message_id=f"unknown-{uuid.uuid4()}", recipient=address)
+    envelope = local_sns.identity.sign(notification(bounce, cert_url=local_sns.cert_url))
 
-    # When it is posted twice (SNS retries; the SQS way in may bring it too)
+    # When it is posted, the address's suppression is lifted, and SNS posts it again
     first = post(call_api, json.dumps(envelope))
+    was_suppressed = suppressed(db_session, address)
+    db_session.execute(delete(EmailSuppression).where(EmailSuppression.address == address))
+    db_session.commit()
     second = post(call_api, json.dumps(envelope))
 
-    # Then both answers are 200 and the event is stored once
+    # Then both answers are 200, the event is stored once and the repeat changed nothing
     assert (first.status, second.status) == (200, 200), first.body
     assert first.json() == {
         "status": "applied",
         "type": "Notification",
         "message_id": envelope["MessageId"],
     }
+    assert was_suppressed
+    assert not suppressed(db_session, address)
     assert stored(db_session, envelope["MessageId"]) == 1
+
+
+def suppressed(session: Session, address: str) -> bool:
+    session.expire_all()
+    query = select(EmailSuppression.id).where(EmailSuppression.address == address)
+    return session.scalars(query).first() is not None
 
 
 def test_in_a_deployed_stage_the_local_certificate_is_refused(

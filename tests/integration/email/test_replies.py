@@ -17,7 +17,6 @@ from attendry.db.enums import FollowupReason, FollowupStatus, InboundMatch, Supp
 from attendry.db.models import (
     Contact,
     EmailSuppression,
-    FollowupSchedule,
     InboundEmail,
     OutreachSent,
 )
@@ -434,22 +433,45 @@ def test_marking_another_users_contact_is_404(
 def test_marking_a_contact_nothing_was_sent_to_only_stops_followups(
     call_api: CallApi, outreach: Outreach, session: Session
 ) -> None:
-    response = call_api("POST", f"/contacts/{outreach.contact.id}/replied", user=outreach.user_id)
+    # Given a thread to Ada's address, with a follow-up scheduled, under an earlier record
+    # of hers that now holds another address; Ada saved again under the first one; and a
+    # follow-up to someone else
+    address = outreach.contact.email
+    assert address is not None
+    thread = sent_message(session, outreach)
+    scheduled = followup(session, outreach, thread)
+    outreach.contact.email = "ada.new@example.com"
+    session.merge(outreach.contact)
+    session.commit()
+    saved = call_api(
+        "POST", "/contacts", user=outreach.user_id, body={"name": "Ada", "email": address}
+    )
+    assert saved.status == 201, saved.body
+    twin = saved.json()["id"]
+    other = Contact(user_id=outreach.user_id, name="Grace", email="grace@example.com")
+    session.add(other)
+    session.commit()
+    others = followup(session, outreach, sent_message(session, outreach, recipient=other.email))
 
-    assert response.status == 200
+    # When the second record, which nothing was sent to, is marked replied
+    response = call_api("POST", f"/contacts/{twin}/replied", user=outreach.user_id)
+
+    # Then no message is marked answered, and only the follow-up to that address stops
+    assert response.status == 200, response.body
     assert response.json() == {
-        "contact_id": str(outreach.contact.id),
+        "contact_id": twin,
         "sent_id": None,
         "response_received_at": None,
         "already_recorded": False,
-        "followups_cancelled": 0,
+        "followups_cancelled": 1,
     }
-    assert (
-        session.scalars(
-            select(FollowupSchedule).where(FollowupSchedule.contact_id == outreach.contact.id)
-        ).all()
-        == []
+    session.expire_all()
+    assert (scheduled.status, scheduled.reason) == (
+        FollowupStatus.CANCELLED,
+        FollowupReason.REPLIED,
     )
+    assert thread.response_received_at is None
+    assert (others.status, others.reason) == (FollowupStatus.SCHEDULED, None)
 
 
 def test_a_nul_character_in_the_mail_does_not_fail_it_forever(

@@ -13,12 +13,12 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from attendry.db.enums import DeliveryStatus
-from attendry.db.models import SesEvent
+from attendry.db.models import EmailSuppression, SesEvent
 from attendry.delivery.service import (
     RAW_DELIVERY_KEY_PREFIX,
     SesEventsConsumer,
@@ -31,7 +31,7 @@ from attendry.platform.sqs import SqsQueue, default_sqs_client
 from tests.fixtures.functions import lambda_handler_of
 from tests.fixtures.ses import load, sns_envelope
 from tests.integration.api.conftest import LambdaContext
-from tests.integration.ses_events.conftest import MakeSent
+from tests.integration.ses_events.conftest import MakeSent, notifications
 
 pytestmark = pytest.mark.integration
 
@@ -160,17 +160,35 @@ def test_a_redelivered_record_changes_nothing(
     user_id: str,
     db_session: Session,
 ) -> None:
+    # Given a hard bounce record, applied: the email bounced, the user told, the address
+    # suppressed
     email = make_sent(user_id)
-    body = sns_envelope(email.event("delivery"))
-
+    body = sns_envelope(email.event("bounce_permanent"))
     first = handler({"Records": [record(body)]}, LambdaContext())
+    assert suppressed(db_session, email.recipient)
+
+    # And the suppression lifted since (the mailbox works again)
+    db_session.execute(delete(EmailSuppression).where(EmailSuppression.address == email.recipient))
+    db_session.commit()
+
+    # When SQS delivers the same record again (a bounce applied again would suppress again)
     again = handler({"Records": [record(body)]}, LambdaContext())
 
+    # Then nothing changes: no suppression, one notice to the user, one stored event
     assert first == again == {"batchItemFailures": []}
-    count = db_session.scalars(
+    assert not suppressed(db_session, email.recipient)
+    assert len(notifications(db_session, user_id, "email.bounced")) == 1
+    assert email.row(db_session).delivery_status is DeliveryStatus.BOUNCED
+    stored = db_session.scalars(
         select(SesEvent.id).where(SesEvent.ses_message_id == email.ses_message_id)
     ).all()
-    assert len(count) == 1
+    assert len(stored) == 1
+
+
+def suppressed(session: Session, address: str) -> bool:
+    session.expire_all()
+    query = select(EmailSuppression.id).where(EmailSuppression.address == address)
+    return session.scalars(query).first() is not None
 
 
 def test_with_the_database_away_every_record_comes_back(dlq_url: str, sqs: Any) -> None:

@@ -1,4 +1,4 @@
-"""Per-agent-type settings, with the defaults of SPEC §5.
+"""Per-agent-type settings, with their defaults.
 
 Stored as JSONB on `ai_agents.settings`; validated here on every write so an agent can
 never be saved with settings its code would not understand.

@@ -102,7 +102,7 @@ class FollowupStatus(StrEnum):
 
 
 class FollowupReason(StrEnum):
-    """Why a follow-up stopped (SPEC §6 stop reasons) or was escalated to the user."""
+    """Why a follow-up stopped (docs/rules.md, "Follow-up timing") or was escalated to the user."""
 
     REPLIED = "replied"
     BOUNCED = "bounced"

@@ -1,14 +1,8 @@
 """What one SES event does to a sent email's record: pure, no I/O.
 
-Two rules make the order events arrive in irrelevant (SPEC §6):
-- the delivery status only moves forward (`DeliveryStatus.rank`): a late `Delivery`
-  never overwrites `bounced` or `complained`, a `Send` after a `Delivery` changes nothing;
-- each fact is recorded once, with the event's own time (the ISP's time of a bounce or
-  complaint, not when the event reached us): the first `Open` sets `opened_at`, later
-  ones leave it.
-
-A complaint whose feedback type is `not-spam` is an ISP saying the email was *not* spam:
-it is noted, and it neither marks the email complained nor suppresses the address.
+Why the order events arrive in does not matter (status only moves forward, each fact is
+recorded once with the event's own time) and why a `not-spam` complaint suppresses
+nothing: docs/rules.md, "SES events in any order".
 """
 
 from collections.abc import Mapping

@@ -2,37 +2,10 @@
 
 Everything here is a pure function of its arguments (no clock, no database), so the
 scheduler, the sweep and the API's `PATCH /followups/{id}` all ask the same question and
-get the same answer.
-
-The rules (SPEC §6), precisely:
-
-1. **Cadence.** Attempt `n` (1 = the first follow-up) is due `followup_cadence_days[n-1]`
-   days after the *previous send of the thread*: the initial email for attempt 1,
-   follow-up `n-1` for attempt `n`. Attempts past the end of the list reuse its last
-   value. A day is 24 hours of elapsed time, so "never before previous send + cadence"
-   is an exact comparison of instants. Nothing is scheduled in the past either: the
-   earliest candidate is `max(previous send + cadence, now)`.
-2. **Time zone.** Windows and days are read in the contact's IANA time zone; a contact
-   without one (or with a name the time zone database does not know) is treated as UTC.
-   The event's own zone is not stored, so the event's days are the contact's local dates
-   of its `starts_at` / `ends_at` as well.
-3. **Send window.** With a window, an allowed instant's local weekday is one of
-   `send_window.days` and its local wall time is in `[start, end)`. Weekends are allowed
-   only when the window's days name them; with no window (`null`) every day and hour is
-   allowed. DST is handled by `zoneinfo`: a window opening at a wall time that does not
-   exist that day (the spring-forward gap) opens at the first instant after the gap; a
-   wall time that happens twice (fall back) opens at its first occurrence, or at the
-   second when the first is already behind the candidate.
-4. **Event blackout.** Nothing goes out on the day before the event, during it, or after
-   it: with a `starts_at` (else `ends_at`), the blackout begins at local midnight of the
-   day before the event's first local day and never ends. If the first allowed instant
-   at or after the candidate falls in it (the blackout pushes the follow-up past the
-   event's end), the follow-up is cancelled with reason `event_passed`. It is cancelled
-   the same way once the event has ended (`ends_at`, else the end of the local day of
-   `starts_at`).
-5. **Escalation.** An attempt beyond `max_followups` is not an email: the user is told
-   instead, at the moment that email would have been due (rules 1-4 still apply, so an
-   event that passes first cancels the escalation too).
+get the same answer. The rules it keeps (cadence, time zone, send window, event blackout,
+escalation) are written out in docs/rules.md, "Follow-up timing". DST is left to
+`zoneinfo`: a day is 24 hours of elapsed time, so "never before previous send + cadence"
+is an exact comparison of instants.
 """
 
 from collections.abc import Sequence

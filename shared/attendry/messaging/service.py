@@ -1,4 +1,4 @@
-"""Messages between agents (SPEC §2): kept in `agent_messages`, carried by EventBridge.
+"""Messages between agents: kept in `agent_messages`, carried by EventBridge.
 
 `send_agent_message` works in the caller's transaction. It stores the message and, when
 it names a receiving agent, a `handle_message` task for that agent: the unit of work the

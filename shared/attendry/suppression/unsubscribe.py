@@ -1,9 +1,9 @@
 """Unsubscribing a contact from one user's email: by the one-click link, its page, or mailto.
 
-An unsubscribe is the contact's word to that user, not to everyone (SPEC §6): the address
-is suppressed for that user only, that user's scheduled follow-ups to the contact stop
-(reason `unsubscribed`), and the user is told. Repeating it changes nothing and tells the
-user nothing new, whichever way it came.
+An unsubscribe is the contact's word to that user, not to everyone (docs/rules.md,
+"Suppression"): the address is suppressed for that user only, that user's scheduled
+follow-ups to the contact stop (reason `unsubscribed`), and the user is told. Repeating it
+changes nothing and tells the user nothing new, whichever way it came.
 """
 
 from dataclasses import dataclass

@@ -28,6 +28,7 @@ from attendry.db.enums import (
     DeliveryStatus,
     DraftKind,
     DraftStatus,
+    FollowupReason,
     FollowupStatus,
 )
 from attendry.db.models import (
@@ -257,7 +258,17 @@ def queued_task_ids(queue: SqsQueue) -> list[str]:
 
 
 @pytest.fixture
-def sweep(agent_tasks: SqsQueue) -> Callable[..., SweepResult]:
+def sweep(session: Session, agent_tasks: SqsQueue) -> Callable[..., SweepResult]:
+    """The sweep over every user, as in production: so that it sees only this test's rows,
+    follow-ups an earlier test of this worker left scheduled are cancelled first (tests
+    share a worker's database, and a sweep weeks ahead would otherwise draft them too)."""
+    session.execute(
+        update(FollowupSchedule)
+        .where(FollowupSchedule.status == FollowupStatus.SCHEDULED)
+        .values(status=FollowupStatus.CANCELLED, reason=FollowupReason.CANCELLED_BY_USER)
+    )
+    session.commit()
+
     def run(now: datetime, *, batch_size: int = 100, max_batches: int = 20) -> SweepResult:
         return sweep_followups(
             now,

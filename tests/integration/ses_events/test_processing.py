@@ -28,7 +28,8 @@ from attendry.db.models import (
     OutreachSent,
     SesEvent,
 )
-from attendry.delivery.service import MalformedSesEventError, SesEventOutcome
+from attendry.delivery.parsing import MalformedSesEventError
+from attendry.delivery.service import SesEventOutcome
 from attendry.outreach.service import approve_draft
 from attendry.sending.policy import SendRefusedError, find_suppression
 from attendry.sending.service import record_ses_acceptance

@@ -71,7 +71,7 @@ from attendry.delivery.store import (
 )
 from attendry.platform.queue import park_on_dead_letter_queue
 from attendry.platform.sqs import SqsQueue
-from attendry.sending.service import record_ses_acceptance
+from attendry.sending.outcomes import record_ses_acceptance
 from attendry.sending.settings import AccountSafetySettings, account_safety_settings
 
 DATABASE_DOWN = (

@@ -9,13 +9,8 @@ The change feed and webhooks of later features subscribe here too.
 from attendry.db.enums import TaskType
 from attendry.followups.agent import draft_followup
 from attendry.followups.inbox import handle_message
-from attendry.followups.service import (
-    after_draft_failed,
-    after_email_sent,
-    after_send_failed,
-    stop_for_rejected_draft,
-)
-from attendry.followups.stops import on_conversation_ended
+from attendry.followups.service import after_draft_failed, after_email_sent, after_send_failed
+from attendry.followups.stops import on_conversation_ended, stop_for_rejected_draft
 from attendry.outreach.agent import draft_outreach
 from attendry.platform.domain_events import (
     ConversationEnded,

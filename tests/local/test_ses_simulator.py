@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from attendry.delivery.schemas import SesEvent
-from attendry_local.ses_simulator import AcceptedEmail, simulated_events, simulator_mailbox
+from attendry_local.ses_mailbox import AcceptedEmail, simulated_events, simulator_mailbox
 
 SENT = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 RAW = (

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from attendry.delivery.parsing import MalformedSesEventError, parse_ses_event
 from attendry.delivery.schemas import SesEvent, SesEventType, SnsEnvelope
-from attendry.delivery.service import MalformedSesEventError, parse_ses_event
 from tests.fixtures.ses import EVENT_FILES, load, sns_envelope
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from attendry.delivery.service import MalformedSesEventError
+from attendry.delivery.parsing import MalformedSesEventError
 from attendry.delivery.webhook import (
     SesWebhook,
     SesWebhookSettings,

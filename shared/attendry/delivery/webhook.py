@@ -23,7 +23,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from attendry.core.observability import logger
-from attendry.delivery.service import MalformedSesEventError, apply_sns_notification
+from attendry.delivery.parsing import MalformedSesEventError
+from attendry.delivery.service import apply_sns_notification
 from attendry.delivery.webhook_schemas import WebhookAction
 from attendry.platform.sns_http import fetch_certificate, visit_subscribe_url
 from attendry.platform.sns_signature import (

@@ -12,11 +12,10 @@ import hashlib
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date
 
 from pydantic import ValidationError
 
+from attendry.drafting import phrasings as w
 from attendry.drafting.errors import DraftingError, validation_summary
 from attendry.drafting.models import (
     SUBJECT_MAX,
@@ -26,28 +25,10 @@ from attendry.drafting.models import (
     GeneratorInfo,
     reply_subject,
 )
+from attendry.drafting.offline_facts import Facts, facts_of, join, sentence, shorten
 
 OFFLINE_VERSION = "offline-v1"
 
-_TONES = ("professional", "formal", "friendly", "warm", "concise")
-_TONE_ALIASES = {"casual": "friendly", "brief": "concise", "short": "concise", "direct": "concise"}
-_HONORIFICS = {"dr", "prof", "mr", "mrs", "ms", "mx", "sir", "dame", "miss"}
-_ONLINE = {"online", "virtual", "remote", "web", "zoom", "livestream"}
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MENTION = re.compile(
     r"^(?:please\s+)?(?:mention|say|note|add|include|tell (?:them|him|her))"
     r"(?:\s+that\s+|\s*:\s*)(?P<content>.+)$",
@@ -58,139 +39,13 @@ _SUBJECT_EVENT_MAX = 60
 _MAX_INSTRUCTION_LINES = 2
 
 
-def _join(items: Sequence[str]) -> str:
-    if len(items) <= 2:
-        return " and ".join(items)
-    return f"{', '.join(items[:-1])} and {items[-1]}"
-
-
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:-")
-    return f"{cut}…"
-
-
-def _sentence(text: str) -> str:
-    text = text.strip().rstrip(",;:")
-    text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?…" else f"{text}."
-
-
-@dataclass(frozen=True)
-class _Facts:
-    """The request reduced to what a sentence can use; None means "do not mention"."""
-
-    first_name: str | None
-    full_name: str | None
-    role: str | None
-    topics: tuple[str, ...]
-    agenda: tuple[str, ...]
-    event: str | None
-    when: str | None
-    where: str | None
-    online: bool
-    days_until_event: int | None
-    local_time: str | None
-    sender: str | None
-    signature: str | None
-
-
-def _names(name: str | None) -> tuple[str | None, str | None]:
-    if not name:
-        return None, None
-    ordered = " ".join(reversed(name.split(",", 1))).strip() if "," in name else name
-    tokens = [t for t in ordered.split() if t.rstrip(".").lower() not in _HONORIFICS]
-    return (tokens[0] if tokens else None), " ".join(ordered.split())
-
-
-def _role(title: str | None, company: str | None) -> str | None:
-    if title and company:
-        return f"your work as {title} at {company}"
-    if title:
-        return f"your work as {title}"
-    if company:
-        return f"your work at {company}"
-    return None
-
-
-def _day(d: date, us: bool) -> str:
-    return f"{_MONTHS[d.month - 1]} {d.day}" if us else f"{d.day} {_MONTHS[d.month - 1]}"
-
-
-def _when(request: DraftRequest, us: bool) -> str | None:
-    """Say when, as "on Tuesday 14 October 2025" or a range, in English whatever the locale."""
-    event = request.event
-    if event is None or event.starts_at is None:
-        return None
-    start = event.starts_at.date()
-    end = event.ends_at.date() if event.ends_at else start
-    if end <= start:
-        weekday = _WEEKDAYS[start.weekday()]
-        if us:
-            return f"on {weekday}, {_day(start, us)}, {start.year}"
-        return f"on {weekday} {_day(start, us)} {start.year}"
-    if start.year != end.year:
-        sep = ", " if us else " "
-        return f"from {_day(start, us)}{sep}{start.year} to {_day(end, us)}{sep}{end.year}"
-    if start.month == end.month:
-        if us:
-            return f"from {_day(start, us)} to {end.day}, {end.year}"
-        return f"from {start.day} to {_day(end, us)} {end.year}"
-    if us:
-        return f"from {_day(start, us)} to {_day(end, us)}, {end.year}"
-    return f"from {_day(start, us)} to {_day(end, us)} {end.year}"
-
-
-def _local_time(timezone: str | None) -> str | None:
-    """Offer the contact's hours as "Berlin time" (from Europe/Berlin), not as a zone id."""
-    if not timezone or "/" not in timezone:
-        return None
-    city = timezone.rsplit("/", 1)[1].replace("_", " ").strip()
-    return f"{city} time" if city and city.replace(" ", "").isalpha() else None
-
-
-def _signature(text: str | None) -> str | None:
-    if not text:
-        return None
-    lines = [" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n")]
-    joined = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-    return joined or None
-
-
-def _facts(request: DraftRequest, us: bool) -> _Facts:
-    contact, event = request.contact, request.event
-    first, full = _names(contact.name)
-    topics = tuple(contact.topics[:3])
-    event_topics = tuple(event.topics) if event else ()
-    lowered = {t.lower() for t in contact.topics}
-    shared = tuple(t for t in event_topics if t.lower() in lowered)
-    location = event.location if event else None
-    online = bool(location and location.lower() in _ONLINE)
-    return _Facts(
-        first_name=first,
-        full_name=full,
-        role=_role(contact.title, contact.company),
-        topics=topics,
-        agenda=(shared or event_topics)[:3],
-        event=event.title if event else None,
-        when=_when(request, us),
-        where=("online" if online else f"in {location}") if location else None,
-        online=online,
-        days_until_event=request.days_until_event,
-        local_time=_local_time(contact.timezone),
-        sender=request.style.sender_name,
-        signature=_signature(request.style.signature),
-    )
-
-
 class _Writer:
     """Picks wording by tone, then by a hash of the request.
 
     The hash leaves out the step, so every email of a thread keeps its greeting and sign-off.
     """
 
-    def __init__(self, request: DraftRequest, tone: str, facts: _Facts) -> None:
+    def __init__(self, request: DraftRequest, tone: str, facts: Facts) -> None:
         self.tone = tone
         self.f = facts
         thread = request.model_dump_json(include={"contact", "event", "style", "instructions"})
@@ -208,16 +63,12 @@ class _Writer:
     def greeting(self) -> str:
         f = self.f
         if self.tone == "formal":
-            return f"Dear {f.full_name}," if f.full_name else "Hello,"
+            if not f.full_name:
+                return w.FORMAL_NAMELESS_GREETING
+            return w.FORMAL_GREETING.format(n=f.full_name)
         if not f.first_name:
-            return "Hello," if self.tone == "professional" else "Hi there,"
-        options = {
-            "professional": ("Hello {n},", "Hi {n},"),
-            "friendly": ("Hi {n},", "Hey {n},"),
-            "warm": ("Hi {n},", "Dear {n},"),
-            "concise": ("Hi {n},",),
-        }
-        return self.pick("greeting", options[self.tone]).format(n=f.first_name)
+            return w.NAMELESS_GREETING.get(self.tone, w.NAMELESS_GREETING_OTHERWISE)
+        return self.by_tone("greeting", w.GREETINGS).format(n=f.first_name)
 
     def event_clause(self) -> str:
         """When and where, in the order that reads naturally: "online on ..." or "on ... in X"."""
@@ -227,16 +78,7 @@ class _Writer:
 
     def closing(self) -> str:
         f = self.f
-        farewell = self.by_tone(
-            "farewell",
-            {
-                "professional": ("Best regards,", "Kind regards,"),
-                "formal": ("Kind regards,", "Yours sincerely,"),
-                "friendly": ("Best,", "Cheers,"),
-                "warm": ("Warm regards,", "All the best,"),
-                "concise": ("Thanks,", "Best,"),
-            },
-        )
+        farewell = self.by_tone("farewell", w.FAREWELLS)
         signature_has_name = bool(
             f.sender and f.signature and f.signature.splitlines()[0].strip() == f.sender
         )
@@ -246,7 +88,7 @@ class _Writer:
         if f.signature:
             lines.append(f.signature)
         if len(lines) == 1:
-            return {"concise": "Thanks!"}.get(self.tone, "Looking forward to hearing from you.")
+            return w.UNSIGNED_CLOSING.get(self.tone, w.UNSIGNED_CLOSING_OTHERWISE)
         return "\n".join(lines)
 
     # The first email.
@@ -254,159 +96,66 @@ class _Writer:
     def initial_subject(self) -> str:
         f = self.f
         if f.event:
-            event = _shorten(f.event, _SUBJECT_EVENT_MAX)
-            options = {
-                "professional": (f"Meeting at {event}?", f"{event}: a short meeting?"),
-                "formal": (f"Meeting request: {event}", f"Request for a meeting at {event}"),
-                "friendly": (f"Coffee at {event}?", f"Meeting up at {event}?"),
-                "warm": (f"Would love to meet at {event}", f"Hello ahead of {event}"),
-                "concise": (f"{event}: 15 minutes?",),
-            }[self.tone]
+            event = shorten(f.event, _SUBJECT_EVENT_MAX)
+            options = w.EVENT_SUBJECTS[self.tone]
             if f.first_name and self.tone in {"friendly", "warm"}:
-                options = (*options, f"{f.first_name}, coffee at {event}?")
-            return self.pick("subject", options)
+                options = (*options, w.FIRST_NAME_EVENT_SUBJECT)
+            return self.pick("subject", options).format(event=event, first_name=f.first_name)
         if self.tone == "formal":
-            return "Introduction and a short request"
-        options = ("A quick hello", "A short call?")
+            return w.FORMAL_SUBJECT
+        options = w.SUBJECTS
         if f.sender:
-            options = (*options, f"Introduction: {f.sender}")
+            options = (*options, w.SENDER_SUBJECT.format(sender=f.sender))
         if f.topics:
-            options = (*options, f"{f.topics[0]}: a short conversation?")
+            options = (*options, w.TOPIC_SUBJECT.format(topic=f.topics[0]))
         return self.pick("subject", options)
 
     def introduction(self) -> str | None:
         """Who is writing, after a pleasantry in the warm tone; concise skips both."""
         sender = self.f.sender
-        pleasantry = (
-            self.pick(
-                "pleasantry", ("I hope this finds you well!", "I hope you're having a good week.")
-            )
-            if self.tone == "warm"
-            else None
-        )
+        pleasantry = self.pick("pleasantry", w.WARM_PLEASANTRIES) if self.tone == "warm" else None
         if not sender or self.tone == "concise":
             return pleasantry
-        name = (
-            f"My name is {sender}." if self.tone in {"formal", "professional"} else f"I'm {sender}."
-        )
+        name = w.INTRODUCTIONS.get(self.tone, w.INTRODUCTION_OTHERWISE).format(sender=sender)
         return f"{pleasantry} {name}" if pleasantry else name
 
     def hook(self) -> str:
         f = self.f
-        if f.event:
-            clause = self.event_clause()
-            table = {
-                "professional": (
-                    "I'm reaching out ahead of {e}{c}.",
-                    "I'm getting in touch ahead of {e}{c}.",
-                ),
-                "formal": (
-                    "I am writing to you ahead of {e}{c}.",
-                    "I am contacting you in advance of {e}{c}.",
-                ),
-                "friendly": (
-                    "I saw that {e} is coming up{s} and wanted to say hello.",
-                    "With {e} coming up{s}, I thought I'd reach out.",
-                ),
-                "warm": (
-                    "With {e} coming up{s}, I wanted to reach out.",
-                    "{E} is coming up{s}, and I wanted to say hello.",
-                ),
-                "concise": ("A quick note ahead of {e}{c}.",),
-            }
-            return self.by_tone("hook", table).format(
-                e=f.event,
-                E=f.event[0].upper() + f.event[1:],
-                c=f", taking place {clause}" if clause else "",
-                s=f" {clause}" if clause else "",
-            )
-        table = {
-            "professional": ("I wanted to reach out and introduce myself.",),
-            "formal": ("I am writing to introduce myself.",),
-            "friendly": ("I wanted to reach out and say hello.",),
-            "warm": ("I wanted to reach out and say hello.",),
-            "concise": ("A quick note to introduce myself.",),
-        }
-        return self.by_tone("hook", table)
+        if not f.event:
+            return self.by_tone("hook", w.HOOKS)
+        clause = self.event_clause()
+        return self.by_tone("hook", w.EVENT_HOOKS).format(
+            e=f.event,
+            E=f.event[0].upper() + f.event[1:],
+            c=f", taking place {clause}" if clause else "",
+            s=f" {clause}" if clause else "",
+        )
 
     def why_them(self) -> str | None:
         f = self.f
-        verb = self.by_tone(
-            "verb",
-            {
-                "professional": ("caught my attention", "stood out to me"),
-                "formal": ("is of particular interest to me",),
-                "friendly": ("really caught my eye",),
-                "warm": ("really resonated with me",),
-                "concise": ("is very relevant to what I do",),
-            },
-        )
-        topics = _join(f.topics)
+        verb = self.by_tone("verb", w.INTEREST_VERBS)
+        topics = join(f.topics)
         if f.role and topics:
-            return _sentence(f"{f.role}, especially around {topics}, {verb}")
+            return sentence(w.WHY_ROLE_AND_TOPICS.format(role=f.role, topics=topics, verb=verb))
         if f.role:
-            return _sentence(f"{f.role} {verb}")
+            return sentence(w.WHY_ROLE.format(role=f.role, verb=verb))
         if topics:
-            return _sentence(f"your focus on {topics} {verb}")
+            return sentence(w.WHY_TOPICS.format(topics=topics, verb=verb))
         return None
 
     def agenda(self) -> str | None:
         f = self.f
-        if not (f.event and f.agenda) or self.tone == "concise":
+        if not (f.event and f.agenda) or self.tone not in w.AGENDAS:
             return None
-        return self.by_tone(
-            "agenda",
-            {
-                "professional": (f"With {_join(f.agenda)} on the agenda, the timing feels right.",),
-                "formal": (
-                    f"As the programme covers {_join(f.agenda)}, I believe a conversation there "
-                    "would be valuable for us both.",
-                ),
-                "friendly": (f"With {_join(f.agenda)} on the agenda, it feels like good timing.",),
-                "warm": (
-                    f"With {_join(f.agenda)} on the agenda, it feels like a lovely chance to "
-                    "connect.",
-                ),
-            },
-        )
+        return self.by_tone("agenda", w.AGENDAS).format(agenda=join(f.agenda))
 
     def ask(self) -> str:
         f = self.f
         if f.event:
-            return self.by_tone(
-                "ask",
-                {
-                    "professional": (
-                        "Would you be open to a short meeting during the event?",
-                        "Could we find 20 minutes to meet during the event?",
-                    ),
-                    "formal": (
-                        "Would you be available for a brief meeting during the event?",
-                        "Might you have twenty minutes for a meeting during the event?",
-                    ),
-                    "friendly": (
-                        "Would you be up for a quick coffee at the event?",
-                        "Fancy grabbing a coffee while you're there?",
-                    ),
-                    "warm": (
-                        "It would be lovely to meet in person. Would you have time for a coffee "
-                        "during the event?",
-                    ),
-                    "concise": ("Could we meet for 15 minutes there?",),
-                },
-            )
-        ask = self.by_tone(
-            "ask",
-            {
-                "professional": ("Would you be open to a short call in the coming weeks?",),
-                "formal": ("Would you be available for a brief call in the coming weeks?",),
-                "friendly": ("Would you be up for a quick call sometime soon?",),
-                "warm": ("Would you be up for a short call in the coming weeks?",),
-                "concise": ("Could we talk for 15 minutes?",),
-            },
-        )
+            return self.by_tone("ask", w.EVENT_ASKS)
+        ask = self.by_tone("ask", w.ASKS)
         if f.local_time and self.tone != "concise":
-            ask += f" I'm happy to fit around {f.local_time}."
+            ask += w.LOCAL_TIME_OFFER.format(local_time=f.local_time)
         return ask
 
     # Follow-ups.
@@ -421,16 +170,16 @@ class _Writer:
         if not f.event or (days is not None and days <= 0):
             return None
         if days == 1:
-            return "tomorrow"
+            return w.NEAR_TOMORROW
         if days is not None and days <= 7:
-            return f"only {days} days away"
+            return w.NEAR_DAYS.format(days=days)
         if short:
             return None
         if days is not None and days <= 14:
-            return "less than two weeks away"
+            return w.NEAR_FORTNIGHT
         if f.when:
-            return f"coming up {f.when}"
-        return f"{days} days away" if days is not None else None
+            return w.NEAR_WHEN.format(when=f.when)
+        return w.DAYS_AWAY.format(days=days) if days is not None else None
 
     def followup_one(self) -> tuple[str, str]:
         f = self.f
@@ -438,45 +187,25 @@ class _Writer:
         about = f" about {f.event}" if f.event else ""
         if near:
             about += f", which is {near}"
-        opener = self.by_tone(
-            "fu1",
-            {
-                "professional": (f"I wanted to follow up on my note{about}.",),
-                "formal": (f"I am following up on my previous message{about}.",),
-                "friendly": (f"Just following up on my last note{about}.",),
-                "warm": (f"I hope all is well! Just following up on my note{about}.",),
-                "concise": (f"Following up on my note{about}.",),
-            },
-        )
+        opener = self.by_tone("fu1", w.FIRST_FOLLOWUP_OPENERS).format(about=about)
         if f.event:
-            ask = {
-                "formal": (
-                    "Should a short meeting there suit you, I would be glad to arrange a time."
-                ),
-                "concise": "Still up for 15 minutes there?",
-            }.get(self.tone, "If a short meeting there works for you, I'd be glad to find a time.")
+            ask = w.FIRST_FOLLOWUP_EVENT_ASKS.get(self.tone, w.FIRST_FOLLOWUP_EVENT_ASK_OTHERWISE)
         else:
-            ask = {
-                "formal": "Should a brief call suit you, I would be glad to arrange a time.",
-                "concise": "Still up for a 15-minute call?",
-            }.get(self.tone, "If a short call works for you, I'd be glad to find a time.")
+            ask = w.FIRST_FOLLOWUP_ASKS.get(self.tone, w.FIRST_FOLLOWUP_ASK_OTHERWISE)
         return opener, ask
 
     def followup_two(self) -> str:
         near = self.nearness(short=True)
         with_event = f", with {self.f.event} {near}" if near else ""
-        opener = {
-            "formal": f"I wanted to bring my earlier message up once more{with_event}.",
-            "concise": f"Bumping this up{with_event}.",
-        }.get(self.tone, f"Just bringing this back to the top of your inbox{with_event}.")
-        return f"{opener} Happy to fit around your schedule."
+        opener = w.SECOND_FOLLOWUP_OPENERS.get(self.tone, w.SECOND_FOLLOWUP_OPENER_OTHERWISE)
+        return opener.format(with_event=with_event) + w.SECOND_FOLLOWUP_CLOSE
 
     def followup_last(self) -> str:
         """The shortest of all: by now the event's name has been said often enough."""
         if self.tone == "concise":
-            return "Last note: no worries if the timing is off."
+            return w.LAST_FOLLOWUP_CONCISE
         before = " before the event" if self.f.event else ""
-        return f"One last note{before}: if the timing doesn't work, no problem at all."
+        return w.LAST_FOLLOWUP.format(before=before)
 
 
 def _instruction_lines(instructions: str | None) -> tuple[list[str], list[str]]:
@@ -497,17 +226,10 @@ def _instruction_lines(instructions: str | None) -> tuple[list[str], list[str]]:
         content = match.group("content").strip() if match else ""
         sensible = any(ch.isalnum() for ch in content) and not _EMAIL.search(content)
         if sensible and len(lines) < _MAX_INSTRUCTION_LINES:
-            lines.append(_sentence(content))
+            lines.append(sentence(content))
         else:
             skipped += 1
-    notes = (
-        [
-            f"{skipped} instruction(s) not applied: the offline drafter only adds "
-            "'mention that ...' lines; review the draft."
-        ]
-        if skipped
-        else []
-    )
+    notes = [w.INSTRUCTIONS_SKIPPED.format(skipped=skipped)] if skipped else []
     return lines, notes
 
 
@@ -527,12 +249,12 @@ class OfflineDrafter:
                 f"Language '{language}' is not available offline; the draft is in English."
             )
         tone = request.style.tone.lower()
-        tone = _TONE_ALIASES.get(tone, tone)
-        if tone not in _TONES:
+        tone = w.TONE_ALIASES.get(tone, tone)
+        if tone not in w.TONES:
             notes.append(f"Tone '{request.style.tone}' is unknown offline; used 'professional'.")
             tone = "professional"
 
-        facts = _facts(request, us)
+        facts = facts_of(request, us)
         writer = _Writer(request, tone, facts)
         extra, instruction_notes = _instruction_lines(request.instructions)
         notes += instruction_notes
@@ -558,7 +280,7 @@ class OfflineDrafter:
 
         try:
             draft = EmailDraft(
-                subject=_shorten(subject, SUBJECT_MAX),
+                subject=shorten(subject, SUBJECT_MAX),
                 text_body="\n\n".join(paragraphs),
                 html_body=_html(paragraphs),
             )

@@ -29,14 +29,8 @@ from attendry.db.models import (
 )
 from attendry.drafting import DraftRequest, PreviousMessage
 from attendry.drafting.models import reply_subject
-from attendry.followups.service import (
-    Stop,
-    followup_settings,
-    review,
-    stop,
-    thread_event,
-    thread_messages,
-)
+from attendry.followups.history import followup_settings, thread_event, thread_messages
+from attendry.followups.stops import Stop, review, stop
 from attendry.outreach.agent import (
     agent_style,
     contact_info,

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from attendry.db.engine import read_connection, session_scope
 from attendry.db.enums import FollowupStatus
-from attendry.followups import service as followups
+from attendry.followups import changes as followups
 from attendry.followups.schemas import Followup, FollowupUpdate
 from attendry.http.auth import current_user_id
 from attendry.http.params import DEFAULT_LIMIT, CursorParam, Limit

@@ -30,17 +30,10 @@ from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import FollowupStatus, TaskType
 from attendry.db.models import Agent, FollowupSchedule, OutreachSent, UserSendingState
-from attendry.followups.service import (
-    Stop,
-    Wait,
-    draft_task_key,
-    escalate,
-    followup_settings,
-    review,
-    stop,
-    thread_event,
-)
+from attendry.followups.history import followup_settings, thread_event
+from attendry.followups.service import draft_task_key, escalate
 from attendry.followups.settings import SweepSettings, sweep_settings
+from attendry.followups.stops import Stop, Wait, review, stop
 from attendry.platform.sqs import SqsQueue
 from attendry.tasks.service import add_queued_task, enqueue_task
 

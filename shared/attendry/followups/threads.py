@@ -4,7 +4,8 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import FollowupReason
 from attendry.db.models import OutreachDraft, OutreachSent
-from attendry.followups.service import schedule_for_draft, stop_reason_at_send, thread_messages
+from attendry.followups.history import schedule_for_draft, thread_messages
+from attendry.followups.stops import stop_reason_at_send
 
 
 class ScheduledThreads:

@@ -29,6 +29,7 @@ from attendry.planning.schemas import (
     RecommendedContact,
     SkippedContact,
 )
+from attendry.planning.speakers import Speaker
 from attendry.tasks.schemas import Task
 
 router = Router()
@@ -151,7 +152,7 @@ def get_activity(opportunity_id: UUID, limit: Limit = DEFAULT_LIMIT) -> Opportun
         )
 
 
-def _skipped(speakers: list[planning.Speaker]) -> list[SkippedContact]:
+def _skipped(speakers: list[Speaker]) -> list[SkippedContact]:
     return [
         SkippedContact(
             contact_id=s.contact.id,

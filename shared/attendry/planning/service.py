@@ -6,15 +6,12 @@ is never stale: a speaker who replied a minute ago is no longer recommended. The
 themselves live in `rules.planning`.
 """
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, String, cast, exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from attendry.agents.service import oldest_active_agent
@@ -22,22 +19,16 @@ from attendry.agents.settings import PlanningSettings, settings_for
 from attendry.core.errors import ConflictError, InvalidInputError, NotFoundError
 from attendry.db.enums import (
     AgentType,
-    DraftStatus,
     OpportunityStatus,
-    SuppressionScope,
-    TaskStatus,
-    TaskType,
 )
 from attendry.db.models import (
     Agent,
     AgentTask,
     Contact,
-    EmailSuppression,
     Opportunity,
-    OutreachDraft,
-    OutreachSent,
 )
 from attendry.db.owned import get_owned
+from attendry.planning.cursor import RankCursor
 from attendry.planning.rules import (
     STANDING_REASONS,
     Assessment,
@@ -51,12 +42,17 @@ from attendry.planning.rules import (
     shared_topics,
 )
 from attendry.planning.schemas import DelegateRequest
+from attendry.planning.speakers import (
+    SavedSpeaker,
+    Speaker,
+    chosen_speakers,
+    speakers_by_event,
+    speakers_of,
+)
 from attendry.platform.after_commit import after_commit
 from attendry.tasks.schemas import DraftOutreachInput, DraftOutreachTask
 from attendry.tasks.service import enqueue_task, store_task
 
-LIVE_DRAFTS = (DraftStatus.PENDING_APPROVAL, DraftStatus.APPROVED, DraftStatus.SENDING)
-LIVE_TASKS = (TaskStatus.QUEUED, TaskStatus.IN_PROGRESS)
 WRITTEN_TO = frozenset(
     {ContactStanding.CONTACTED, ContactStanding.REPLIED, ContactStanding.IN_PROGRESS}
 )
@@ -72,26 +68,6 @@ class NothingToDelegateError(ConflictError):
 
 class EventOverError(ConflictError):
     code = "event_over"
-
-
-@dataclass(frozen=True)
-class SavedSpeaker:
-    """The columns of a saved speaker the Planning agent reads."""
-
-    id: UUID
-    opportunity_id: UUID | None
-    name: str
-    email: str | None
-    title: str | None
-    company: str | None
-    has_bio: bool
-    topics: list[str]
-
-
-@dataclass(frozen=True)
-class Speaker:
-    contact: SavedSpeaker
-    standing: ContactStanding
 
 
 @dataclass(frozen=True)
@@ -161,7 +137,7 @@ def rank(session: Session, user_id: str, now: datetime) -> list[Ranked]:
         or_(last_day.is_(None), last_day >= now),
     )
     events = [EventSummary(*row) for row in session.execute(select(*EVENT_COLUMNS).where(*ahead))]
-    speakers = _speakers(
+    speakers = speakers_by_event(
         session, user_id, Contact.opportunity_id.in_(select(Opportunity.id).where(*ahead))
     )
     ranked: list[Ranked] = []
@@ -169,7 +145,7 @@ def rank(session: Session, user_id: str, now: datetime) -> list[Ranked]:
         facts = _facts(event, speakers.get(event.id, []))
         assessment = assess(facts, now)
         ranked.append(Ranked(event, assessment, facts.reachable, assessment.recommended(min_score)))
-    return sorted(ranked, key=lambda r: _RankCursor.of(r).key)
+    return sorted(ranked, key=lambda r: _cursor(r).key)
 
 
 def ranked_opportunities(
@@ -177,10 +153,10 @@ def ranked_opportunities(
 ) -> tuple[list[tuple[Ranked, Opportunity]], str | None]:
     """A page of `rank`, each with its event's whole row; the cursor is the last item's
     place in the ranking."""
-    after = _RankCursor.decode(cursor) if cursor else None
+    after = RankCursor.decode(cursor) if cursor else None
     ranked = rank(session, user_id, now)
     if after is not None:
-        ranked = [r for r in ranked if _RankCursor.of(r).key > after.key]
+        ranked = [r for r in ranked if _cursor(r).key > after.key]
     page = ranked[:limit]
     rows = {
         row.id: row
@@ -188,14 +164,14 @@ def ranked_opportunities(
             select(Opportunity).where(Opportunity.id.in_([r.opportunity.id for r in page]))
         )
     }
-    next_cursor = _RankCursor.of(page[-1]).encode() if len(ranked) > limit else None
+    next_cursor = _cursor(page[-1]).encode() if len(ranked) > limit else None
     return [(r, rows[r.opportunity.id]) for r in page], next_cursor
 
 
 def plan_for(session: Session, user_id: str, opportunity_id: UUID, now: datetime) -> Plan:
     row = get_owned(session, Opportunity, user_id, opportunity_id, noun="Opportunity")
     event = _summary(row)
-    speakers = _speakers_of(session, user_id, event.id)
+    speakers = speakers_of(session, user_id, event.id)
     assessment = assess(_facts(event, speakers), now)
     min_score = planning_settings(session, user_id).min_score
     agent = oldest_active_agent(session, user_id, AgentType.OUTREACH)
@@ -249,9 +225,9 @@ def delegate(
         raise EventOverError(f"{over} Nothing was delegated.")
     agent = _delegate_agent(session, user_id, request.agent_id)
     if request.contact_ids is None:
-        speakers = _speakers_of(session, user_id, event.id)
+        speakers = speakers_of(session, user_id, event.id)
     else:
-        speakers = _chosen_speakers(session, user_id, request.contact_ids)
+        speakers = chosen_speakers(session, user_id, request.contact_ids)
     chosen = [s for s in speakers if s.standing is ContactStanding.REACHABLE]
     skipped = [s for s in speakers if s.standing is not ContactStanding.REACHABLE]
     if not chosen:
@@ -304,99 +280,6 @@ def _delegate_agent(session: Session, user_id: str, agent_id: UUID | None) -> Ag
         ) from error
 
 
-def _chosen_speakers(session: Session, user_id: str, contact_ids: Sequence[UUID]) -> list[Speaker]:
-    speakers = [
-        speaker
-        for found in _speakers(session, user_id, Contact.id.in_(contact_ids)).values()
-        for speaker in found
-    ]
-    missing = set(contact_ids) - {speaker.contact.id for speaker in speakers}
-    if missing:
-        raise InvalidInputError(
-            "Some of the chosen contacts are not yours.",
-            details=[
-                {"field": "body.contact_ids", "message": f"no such Contact {contact_id}"}
-                for contact_id in sorted(missing, key=str)
-            ],
-        )
-    return speakers
-
-
-def _speakers_of(session: Session, user_id: str, event_id: UUID) -> list[Speaker]:
-    """The speakers saved from one event."""
-    return _speakers(session, user_id, Contact.opportunity_id == event_id).get(event_id, [])
-
-
-def _speakers(
-    session: Session, user_id: str, which: ColumnElement[bool]
-) -> dict[UUID | None, list[Speaker]]:
-    """The user's speakers `which` selects, by the event they were saved from, each with
-    where it stands: one query, the standings worked out by PostgreSQL (index lookups per
-    speaker, the live tasks read once), however many speakers."""
-    suppressed = exists().where(
-        EmailSuppression.address == Contact.email,
-        or_(
-            EmailSuppression.scope == SuppressionScope.GLOBAL,
-            EmailSuppression.user_id == user_id,
-        ),
-    )
-    sent = select(OutreachSent.id).where(
-        OutreachSent.contact_id == Contact.id, OutreachSent.user_id == user_id
-    )
-    live_draft = exists().where(
-        OutreachDraft.contact_id == Contact.id,
-        OutreachDraft.user_id == user_id,
-        OutreachDraft.status.in_(LIVE_DRAFTS),
-    )
-    live_task = cast(Contact.id, String).in_(
-        select(AgentTask.input["contact_id"].astext).where(
-            AgentTask.user_id == user_id,
-            AgentTask.task_type == TaskType.DRAFT_OUTREACH,
-            AgentTask.status.in_(LIVE_TASKS),
-        )
-    )
-    rows = session.execute(
-        select(
-            Contact.id,
-            Contact.opportunity_id,
-            Contact.name,
-            Contact.email,
-            Contact.title,
-            Contact.company,
-            func.coalesce(Contact.bio, "") != "",
-            Contact.topics,
-            suppressed,
-            sent.where(OutreachSent.response_received_at.is_not(None)).exists(),
-            sent.exists(),
-            or_(live_draft, live_task),
-        )
-        .where(Contact.user_id == user_id, which)
-        .order_by(Contact.created_at, Contact.id)
-    )
-    by_event: dict[UUID | None, list[Speaker]] = {}
-    for *columns, is_suppressed, replied, written_to, busy in rows:
-        contact = SavedSpeaker(*columns)
-        standing = _standing(contact, is_suppressed, replied, written_to, busy)
-        by_event.setdefault(contact.opportunity_id, []).append(Speaker(contact, standing))
-    return by_event
-
-
-def _standing(
-    contact: SavedSpeaker, suppressed: bool, replied: bool, written_to: bool, busy: bool
-) -> ContactStanding:
-    if not contact.email:
-        return ContactStanding.NO_EMAIL
-    if suppressed:
-        return ContactStanding.SUPPRESSED
-    if replied:
-        return ContactStanding.REPLIED
-    if busy:
-        return ContactStanding.IN_PROGRESS
-    if written_to:
-        return ContactStanding.CONTACTED
-    return ContactStanding.REACHABLE
-
-
 def _summary(row: Opportunity) -> EventSummary:
     return EventSummary(*(getattr(row, field.name) for field in fields(EventSummary)))
 
@@ -422,41 +305,6 @@ def _contact_facts(contact: SavedSpeaker) -> ContactFacts:
     )
 
 
-@dataclass(frozen=True)
-class _RankCursor:
-    """A position in the ranking: best score first, then the earlier event, then the id."""
-
-    score: float
-    starts_at: str
-    id: str
-
-    @property
-    def key(self) -> tuple[float, str, str]:
-        return (-self.score, self.starts_at, self.id)
-
-    @classmethod
-    def of(cls, ranked: Ranked) -> "_RankCursor":
-        starts = ranked.opportunity.starts_at
-        # In UTC, so the strings sort as the times do; undated events after dated ones of
-        # the same score ("~" sorts after any digit).
-        return cls(
-            ranked.assessment.score,
-            starts.astimezone(UTC).isoformat() if starts else "~",
-            str(ranked.opportunity.id),
-        )
-
-    def encode(self) -> str:
-        raw = json.dumps([self.score, self.starts_at, self.id]).encode()
-        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, token: str) -> "_RankCursor":
-        try:
-            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            score, starts_at, row_id = json.loads(raw)
-            return cls(float(score), str(starts_at), str(UUID(row_id)))
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as error:
-            raise InvalidInputError(
-                "The cursor is not valid.",
-                details=[{"field": "query.cursor", "message": "not a cursor this API issued"}],
-            ) from error
+def _cursor(ranked: Ranked) -> RankCursor:
+    event = ranked.opportunity
+    return RankCursor.of(ranked.assessment.score, event.starts_at, event.id)

@@ -1,49 +1,20 @@
 """Sending an approved draft through SES, exactly once in effect (SPEC §6).
 
-SQS delivers a message at least once and a function can die at any instant, while SES's
-SendEmail has no idempotency key. So a send is split in three steps, each with its own
-transaction, and the database says at every moment which step a draft is in:
-
-1. Claim (draft locked): re-check suppression and paused sending, write the
-   `agent_outreach_sent` row as `sending` with the draft id as its idempotency key and the
-   attempt's start time, move the draft to `sending`, COMMIT.
-2. Call SES (no transaction open), with email tags carrying the sent id, user and agent.
-3. Record SES's answer: message id, the Message-ID SES gave the email, `sent_at`; the
-   draft becomes `sent` and the user is notified.
-
-A message that finds its draft already `sent` (or `failed`, `rejected`) is acknowledged
-and does nothing. A message that finds a `sending` row whose attempt has started but
-whose outcome was never recorded cannot know whether SES accepted that attempt: it must
-not call SES blindly. It waits (the SQS message is hidden again) for the SES `Send` event
-of that attempt, which carries the sent id tag and lets the event processing record the
-SES message id on the row (`record_ses_acceptance`); the next delivery then only settles
-the draft. Only when the grace period (SEND_RECONCILE_GRACE_SECONDS, 15 minutes by
-default) passes with no such event is the email sent again.
-
-The trade-off: SES publishes `Send` as soon as it accepts a message, so silence for the
-whole grace period almost always means the attempt never reached SES, and sending again
-is what the user asked for. If the event is lost or arrives after the grace period, the
-contact can receive a second copy. The opposite choice (never send again without proof)
-would silently drop emails the user approved whenever a function dies at the wrong
-moment. With a long grace period a duplicate needs both a crash in the millisecond window
-between SES accepting and its answer arriving, and a lost or very late event. An attempt
-that SES certainly did not take (throttling, a 5xx, a connection that never opened) is
-not in doubt: its start time is cleared and the retry, after a backoff, sends at once.
-
-At send time an address suppressed since approval fails the draft with the reason; a
-user whose sending was paused keeps the draft `approved` (held, not failed), and the
-re-drive queues it again once sending resumes.
+A send is three steps, each in its own transaction, so the database says at every moment
+which step a draft is in: claim (the `sending` row, keyed by the draft), call SES with no
+transaction open, record SES's answer (`attendry.sending.outcomes`). Why, and what a
+redelivery finding an attempt in doubt does (it waits for SES's `Send` event for the
+grace period, then sends again): docs/rules.md, "Exactly-once sending".
 """
 
 import random
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -53,15 +24,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import sender_display_name
+from attendry.core.clock import Clock, system_clock
 from attendry.core.errors import InvalidInputError
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import Channel, DeliveryStatus, DraftStatus, FollowupReason
 from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent
-from attendry.email.message import build_outreach_email, ses_message_id_header
+from attendry.email.message import build_outreach_email
 from attendry.email.settings import EmailSettings, email_settings
-from attendry.notifications.service import notify
-from attendry.platform.domain_events import EmailSent, SendFailed, publish
 from attendry.platform.queue import park_on_dead_letter_queue
 from attendry.platform.ses import (
     SesClient,
@@ -70,16 +40,18 @@ from attendry.platform.ses import (
     SesTransientError,
 )
 from attendry.platform.sqs import SqsQueue
+from attendry.sending.outcomes import (
+    fail_send,
+    outcome_recorded,
+    record_ses_acceptance,
+    settle_from_row,
+)
 from attendry.sending.policy import find_suppression, paused_sending, suppression_refusal
 from attendry.sending.settings import SendingSettings, sending_settings
 
-EMAIL_SENT = "email.sent"
-EMAIL_FAILED = "email.failed"
 INVALID_EMAIL = "invalid_email"
 FOLLOWUP_STOPPED = "followup_stopped"
 RECORD_ATTEMPTS = 3
-
-Clock = Callable[[], datetime]
 
 
 class EmailSender(Protocol):
@@ -133,116 +105,6 @@ class _Prepared:
     agent_id: UUID
     recipient: str
     message: EmailMessage
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _with_failure(meta: dict[str, Any], code: str, message: str) -> dict[str, Any]:
-    return {**meta, "send_failure": {"code": code, "message": message}}
-
-
-def fail_send(
-    session: Session,
-    draft: OutreachDraft,
-    code: str,
-    message: str,
-    *,
-    sent: OutreachSent | None = None,
-) -> None:
-    """The draft (and its sent row, if any) failed for good; the user is told why, and a
-    follow-up's schedule does not wait for it any more."""
-    draft.status = DraftStatus.FAILED
-    draft.meta = _with_failure(draft.meta, code, message)
-    if sent is not None:
-        sent.delivery_status = DeliveryStatus.FAILED
-        sent.meta = _with_failure(sent.meta, code, message)
-    notify(
-        session,
-        draft.user_id,
-        EMAIL_FAILED,
-        {
-            "draft_id": str(draft.id),
-            "sent_id": str(sent.id) if sent is not None else None,
-            "recipient": draft.recipient_email,
-            "subject": draft.subject,
-            "code": code,
-            "message": message,
-        },
-    )
-    publish(session, SendFailed(draft))
-    logger.warning(
-        "Email send failed", extra={"draft_id": str(draft.id), "code": code, "reason": message}
-    )
-
-
-def _mark_draft_sent(session: Session, sent: OutreachSent) -> bool:
-    draft = session.get(OutreachDraft, sent.draft_id) if sent.draft_id else None
-    if draft is None or draft.status not in {DraftStatus.APPROVED, DraftStatus.SENDING}:
-        return False
-    draft.status = DraftStatus.SENT
-    notify(
-        session,
-        sent.user_id,
-        EMAIL_SENT,
-        {
-            "draft_id": str(draft.id),
-            "sent_id": str(sent.id),
-            "recipient": sent.recipient_email,
-            "subject": sent.subject,
-            "rfc822_message_id": sent.rfc822_message_id,
-        },
-    )
-    publish(session, EmailSent(draft, sent))
-    return True
-
-
-def record_ses_acceptance(
-    session: Session,
-    sent: OutreachSent,
-    *,
-    ses_message_id: str,
-    region: str,
-    accepted_at: datetime,
-) -> bool:
-    """SES accepted `sent`: keep its ids, mark it and its draft sent; True if this changed it.
-
-    Shared by the Sender (from SendEmail's answer) and by the processing of SES's `Send`
-    event (which finds the row by its `sent_id` tag when the Sender's answer was lost),
-    so whichever comes first records it and the other changes nothing. Status only moves
-    forward: a row that an event already took further keeps its status. Callers lock the
-    draft (if any) before the sent row, as the Sender does.
-    """
-    changed = False
-    if sent.ses_message_id is None:
-        sent.ses_message_id = ses_message_id
-        sent.rfc822_message_id = ses_message_id_header(ses_message_id, region)
-        changed = True
-    if sent.sent_at is None:
-        sent.sent_at = accepted_at
-    if sent.delivery_status == DeliveryStatus.SENDING:
-        sent.delivery_status = DeliveryStatus.SENT
-        changed = True
-    return _mark_draft_sent(session, sent) or changed
-
-
-def _outcome_recorded(sent: OutreachSent) -> bool:
-    return sent.ses_message_id is not None or sent.delivery_status != DeliveryStatus.SENDING
-
-
-def _settle_from_row(session: Session, draft: OutreachDraft, sent: OutreachSent) -> None:
-    """A redelivery found the outcome already on the row: bring the draft level with it."""
-    if sent.delivery_status == DeliveryStatus.FAILED:
-        failure = sent.meta.get("send_failure") or {}
-        fail_send(
-            session,
-            draft,
-            str(failure.get("code", "failed")),
-            str(failure.get("message", "The send failed.")),
-        )
-    else:
-        _mark_draft_sent(session, sent)
 
 
 class FollowupThreads(Protocol):
@@ -310,7 +172,7 @@ class Sender:
         settings: SendingSettings | None = None,
         email: EmailSettings | None = None,
         engine: Engine | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = system_clock,
     ) -> None:
         self.threads = threads
         self._ses = ses
@@ -356,8 +218,8 @@ class Sender:
                 .with_for_update()
             ).one_or_none()
             if sent is not None:
-                if _outcome_recorded(sent):
-                    _settle_from_row(session, draft, sent)
+                if outcome_recorded(sent):
+                    settle_from_row(session, draft, sent)
                     return SendResult(SendOutcome.SETTLED, draft_id, sent.id, reason="recorded")
                 started = _attempt_started_at(sent)
                 if started is not None:

@@ -16,7 +16,8 @@ from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import OutreachDraft, OutreachSent
 from attendry.followups.threads import ScheduledThreads
 from attendry.platform.ses import SesClient
-from attendry.sending.service import Sender, SendOutcome, SendResult, record_ses_acceptance
+from attendry.sending.outcomes import record_ses_acceptance
+from attendry.sending.service import Sender, SendOutcome, SendResult
 from attendry.sending.settings import SendingSettings
 from tests.integration.email.conftest import REGION, Aws, Outreach
 from tests.integration.email.test_sender import GRACE_S, Clock, approved, notifications

@@ -13,11 +13,7 @@ from sqlalchemy.orm import Session
 from attendry.db.engine import get_engine
 from attendry.db.enums import AgentType, Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import Agent, Contact, Notification, OutreachDraft, OutreachSent
-from attendry.delivery.service import (
-    SesEventPolicies,
-    SesEventResult,
-    apply_sns_notification,
-)
+from attendry.delivery.service import SesEventPolicies, SesEventResult, apply_sns_notification
 from tests.fixtures.ses import ses_event
 from tests.integration.api.conftest import ApiResponse, LambdaContext, _load_handler, http_event
 

@@ -19,12 +19,8 @@ from sqlalchemy.pool import NullPool
 
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import EmailSuppression, SesEvent
-from attendry.delivery.service import (
-    RAW_DELIVERY_KEY_PREFIX,
-    SesEventsConsumer,
-    SesEventsUnavailableError,
-    default_consumer,
-)
+from attendry.delivery.parsing import RAW_DELIVERY_KEY_PREFIX
+from attendry.delivery.service import SesEventsConsumer, SesEventsUnavailableError, default_consumer
 from attendry.delivery.settings import ses_events_settings
 from attendry.platform.queue import logging_failures
 from attendry.platform.sqs import SqsQueue, default_sqs_client

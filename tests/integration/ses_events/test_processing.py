@@ -28,10 +28,11 @@ from attendry.db.models import (
     OutreachSent,
     SesEvent,
 )
-from attendry.delivery.service import MalformedSesEventError, SesEventOutcome
+from attendry.delivery.parsing import MalformedSesEventError
+from attendry.delivery.service import SesEventOutcome
 from attendry.outreach.service import approve_draft
+from attendry.sending.outcomes import record_ses_acceptance
 from attendry.sending.policy import SendRefusedError, find_suppression
-from attendry.sending.service import record_ses_acceptance
 from tests.fixtures.ses import load
 from tests.integration.ses_events.conftest import (
     SENT_AT,

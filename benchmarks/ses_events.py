@@ -176,7 +176,7 @@ def _use_database(database_url: str) -> None:
     """
     from attendry.core.config import database_settings
     from attendry.db.engine import get_engine
-    from attendry.delivery.service import default_consumer
+    from attendry.delivery.consumer import default_consumer
     from attendry.delivery.settings import ses_events_settings
 
     os.environ["DATABASE_URL"] = database_url

@@ -15,7 +15,8 @@ from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
 from attendry.followups.threads import ScheduledThreads
 from attendry.platform.queue import logging_failures
-from attendry.sending.service import RetryLaterError, Sender, SendMessageConsumer
+from attendry.sending.consumer import RetryLaterError, SendMessageConsumer
+from attendry.sending.service import Sender
 from attendry.wiring import connect_features
 
 connect_features()

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
 from attendry.core.tracing import tracer
-from attendry.delivery.service import SesEventsUnavailableError, default_consumer
+from attendry.delivery.consumer import SesEventsUnavailableError, default_consumer
 from attendry.platform.queue import logging_failures
 from attendry.wiring import connect_features
 

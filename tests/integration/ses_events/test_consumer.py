@@ -19,7 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import EmailSuppression, SesEvent
-from attendry.delivery.service import (
+from attendry.delivery.consumer import (
     RAW_DELIVERY_KEY_PREFIX,
     SesEventsConsumer,
     SesEventsUnavailableError,

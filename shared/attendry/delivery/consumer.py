@@ -1,17 +1,17 @@
-"""The SesEvents queue's consumer: each record's SES event applied, or parked when it cannot be."""
+"""The SesEvents queue's consumer: each record's SES event applied, or parked when it cannot be.
+
+With the database away a record comes back (the base's retry); a connection it broke is
+invalidated so the next record of the batch opens a new one.
+"""
 
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
-import psycopg
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from attendry.core.observability import logger
 from attendry.db.engine import get_engine
@@ -24,18 +24,9 @@ from attendry.delivery.service import (
     _utc_now,
     apply_sns_notification,
 )
-from attendry.delivery.settings import SesEventsSettings, ses_events_settings
-from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.platform.queue import Acknowledge, Outcome, Park, QueueConsumer
 from attendry.platform.sqs import SqsQueue
 
-DATABASE_DOWN = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeoutError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
-"""SQLAlchemy's wrapped errors, and psycopg's own from the statements run on its cursor."""
 RAW_DELIVERY_KEY_PREFIX = "sqs:"
 
 
@@ -75,47 +66,37 @@ def read_queue_body(record: SQSRecord) -> QueuedNotification:
     return QueuedNotification(envelope.message_id, message, envelope.type)
 
 
-class SesEventsUnavailableError(Exception):
-    """The database could not be reached: the record is reported failed and comes back."""
-
-
-class SesEventsConsumer:
+class SesEventsConsumer(QueueConsumer[QueuedNotification, SesEventResult]):
     """One SesEvents record: applied, or parked on the DLQ when it can never apply.
 
-    Inside `invocation()` (the function wraps each batch in it) the records share one
+    Inside `invocation()` (the handler wraps each batch in it) the records share one
     database connection, each still in a transaction of its own: the pool's liveness
     check and checkout then cost once per batch instead of once per event.
     """
 
+    what: ClassVar[str] = "Malformed SES event message"
+    malformed: ClassVar[tuple[type[Exception], ...]] = (MalformedSesEventError,)
+
     def __init__(
         self,
         *,
-        dead_letters: SqsQueue | None = None,
-        settings: SesEventsSettings | None = None,
+        dead_letters: SqsQueue,
         engine: Engine | None = None,
         policies: SesEventPolicies | None = None,
         clock: Clock = _utc_now,
     ) -> None:
-        self._dead_letters = dead_letters
-        self._settings = settings
+        super().__init__(dead_letters=dead_letters)
         self.engine = engine
         self.policies = policies
         self.clock = clock
         self._sharing = False
         self._connection: Connection | None = None
 
-    @property
-    def dead_letters(self) -> SqsQueue:
-        if self._dead_letters is None:
-            settings = self._settings or ses_events_settings()
-            self._dead_letters = SqsQueue(settings.dead_letter_queue_url())
-        return self._dead_letters
-
     @contextmanager
-    def invocation(self) -> Iterator["SesEventsConsumer"]:
+    def invocation(self) -> Iterator[None]:
         self._sharing = True
         try:
-            yield self
+            yield
         finally:
             self._sharing = False
             if self._connection is not None:
@@ -135,38 +116,35 @@ class SesEventsConsumer:
             self._connection = engine.connect()
         return self._connection
 
-    def __call__(self, record: SQSRecord) -> SesEventResult | None:
+    def malformed_reason(self, error: Exception) -> str:
+        return error.message if isinstance(error, MalformedSesEventError) else str(error)
+
+    def parse(self, record: SQSRecord) -> QueuedNotification:
         logger.set_correlation_id(None)
+        return read_queue_body(record)
+
+    def handle(self, message: QueuedNotification, record: SQSRecord) -> Outcome[SesEventResult]:
+        if message.message is None:
+            logger.info(
+                "SNS message that is not a notification acknowledged",
+                extra={"sns_type": message.sns_type, "sns_message_id": message.key},
+            )
+            return Acknowledge()
+        mail = message.message.get("mail")
+        logger.set_correlation_id(mail.get("messageId") if isinstance(mail, dict) else None)
         try:
-            queued = read_queue_body(record)
-            if queued.message is None:
-                logger.info(
-                    "SNS message that is not a notification acknowledged",
-                    extra={"sns_type": queued.sns_type, "sns_message_id": queued.key},
+            return Acknowledge(
+                apply_sns_notification(
+                    message.key,
+                    message.message,
+                    self.clock(),
+                    bind=self._bind(),
+                    policies=self.policies,
                 )
-                return None
-            mail = queued.message.get("mail")
-            logger.set_correlation_id(mail.get("messageId") if isinstance(mail, dict) else None)
-            return apply_sns_notification(
-                queued.key,
-                queued.message,
-                self.clock(),
-                bind=self._bind(),
-                policies=self.policies,
             )
         except MalformedSesEventError as error:
-            park_on_dead_letter_queue(
-                self.dead_letters, record, error.message, what="Malformed SES event message"
-            )
-            return None
-        except DATABASE_DOWN as error:
-            logger.warning("Database unavailable; the SES event will come back")
-            if self._connection is not None:
-                self._connection.invalidate()
-            raise SesEventsUnavailableError(str(error)) from error
+            return Park(error.message)
 
-
-@lru_cache(maxsize=1)
-def default_consumer() -> SesEventsConsumer:
-    """The function's consumer, built on first use so the environment is read then."""
-    return SesEventsConsumer()
+    def database_down(self, error: Exception) -> None:
+        if self._connection is not None:
+            self._connection.invalidate()

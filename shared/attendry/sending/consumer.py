@@ -1,16 +1,27 @@
-"""The EmailSend queue's consumer: each record's draft sent, the outcome made ack, retry or DLQ."""
+"""The EmailSend queue's consumer: each record's draft sent, the outcome made ack or retry.
 
-import random
+A body that is not a `SendRequest` can never succeed, so the base parks it on the
+dead-letter queue at once (with the reason): the rest of the batch goes on.
+"""
+
+from typing import ClassVar
 from uuid import UUID
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from attendry.core.observability import logger
-from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.platform.queue import (
+    Acknowledge,
+    Outcome,
+    QueueConsumer,
+    Retry,
+    backoff_s,
+    receive_count,
+)
 from attendry.platform.sqs import SqsQueue
 from attendry.sending.service import Sender, SendOutcome, SendResult
-from attendry.sending.settings import SendingSettings, sending_settings
+from attendry.sending.settings import SendingSettings
 
 
 class SendRequest(BaseModel):
@@ -21,54 +32,26 @@ class SendRequest(BaseModel):
     draft_id: UUID
 
 
-class RetryLaterError(Exception):
-    """Raised for a record to be reported failed; its visibility was already set."""
-
-
-class SendMessageConsumer:
-    """One EmailSend record: parse, send, and turn the outcome into ack, retry or DLQ.
-
-    A body that is not a `SendRequest` can never succeed, so it is parked on the
-    dead-letter queue at once (with the reason) and acknowledged: the rest of the batch
-    goes on and the bad message does not come back five times first.
-    """
+class SendMessageConsumer(QueueConsumer[SendRequest, SendResult]):
+    what: ClassVar[str] = "Malformed EmailSend message"
 
     def __init__(
         self,
         *,
         sender: Sender,
-        queue: SqsQueue | None = None,
-        dead_letters: SqsQueue | None = None,
-        settings: SendingSettings | None = None,
+        settings: SendingSettings,
+        queue: SqsQueue,
+        dead_letters: SqsQueue,
     ) -> None:
+        super().__init__(queue=queue, dead_letters=dead_letters)
         self.sender = sender
-        self._settings = settings
-        self._queue = queue
-        self._dead_letters = dead_letters
+        self.settings = settings
 
-    @property
-    def settings(self) -> SendingSettings:
-        return self._settings or sending_settings()
+    def parse(self, record: SQSRecord) -> SendRequest:
+        return SendRequest.model_validate_json(record.body)
 
-    @property
-    def queue(self) -> SqsQueue:
-        if self._queue is None:
-            self._queue = SqsQueue(self.settings.queue_url())
-        return self._queue
-
-    @property
-    def dead_letters(self) -> SqsQueue:
-        if self._dead_letters is None:
-            self._dead_letters = SqsQueue(self.settings.dead_letter_queue_url())
-        return self._dead_letters
-
-    def __call__(self, record: SQSRecord) -> SendResult | None:
-        try:
-            request = SendRequest.model_validate_json(record.body)
-        except (ValidationError, ValueError) as error:
-            self._park(record, str(error))
-            return None
-        result = self.sender.send_draft(request.draft_id)
+    def handle(self, message: SendRequest, record: SQSRecord) -> Outcome[SendResult]:
+        result = self.sender.send_draft(message.draft_id)
         logger.info(
             "Send outcome",
             extra={
@@ -79,26 +62,15 @@ class SendMessageConsumer:
             },
         )
         if result.outcome == SendOutcome.RETRY:
-            self._hide(record, self._backoff(record))
-            raise RetryLaterError(f"SES did not take draft {result.draft_id}: {result.reason}")
+            delay = backoff_s(
+                receive_count(record),
+                base_s=self.settings.retry_base_delay_s,
+                max_s=self.settings.retry_max_delay_s,
+            )
+            return Retry(f"SES did not take draft {result.draft_id}: {result.reason}", delay)
         if result.outcome == SendOutcome.AWAITING_RECONCILIATION:
-            self._hide(record, result.retry_after_s or self.settings.reconcile_grace_s)
-            raise RetryLaterError(f"Draft {result.draft_id} awaits SES's Send event")
-        return result
-
-    def _backoff(self, record: SQSRecord) -> int:
-        receives = int(record.attributes.approximate_receive_count or 1)
-        base = self.settings.retry_base_delay_s
-        delay = min(self.settings.retry_max_delay_s, base << min(max(receives - 1, 0), 16))
-        return delay + random.randint(0, base)
-
-    def _hide(self, record: SQSRecord, seconds: int) -> None:
-        try:
-            self.queue.change_visibility(record.receipt_handle, seconds)
-        except Exception:
-            logger.exception("Could not delay the message; it returns after its visibility timeout")
-
-    def _park(self, record: SQSRecord, reason: str) -> None:
-        park_on_dead_letter_queue(
-            self.dead_letters, record, reason, what="Malformed EmailSend message"
-        )
+            return Retry(
+                f"Draft {result.draft_id} awaits SES's Send event",
+                result.retry_after_s or self.settings.reconcile_grace_s,
+            )
+        return Acknowledge(result)

@@ -1,6 +1,6 @@
 """AgentTasks SQS consumer: runs each queued task's agent, reporting partial batch failures."""
 
-from attendry.platform.batch import sqs_batch_handler
+from attendry.platform.handlers import sqs_batch_handler
 from attendry.tasks.runner import runner_from_settings
 from attendry.tasks.settings import TaskWorkerSettings
 from attendry.wiring import TASK_HANDLERS, connect_features

@@ -1,7 +1,7 @@
 """EmailSend SQS consumer: sends each approved draft through SES, reporting partial failures."""
 
 from attendry.followups.threads import ScheduledThreads
-from attendry.platform.batch import sqs_batch_handler
+from attendry.platform.handlers import sqs_batch_handler
 from attendry.platform.sqs import SqsQueue
 from attendry.sending.consumer import SendMessageConsumer
 from attendry.sending.service import Sender

@@ -2,7 +2,7 @@
 
 from attendry.delivery.consumer import SesEventsConsumer
 from attendry.delivery.settings import SesEventsQueueSettings
-from attendry.platform.batch import sqs_batch_handler
+from attendry.platform.handlers import sqs_batch_handler
 from attendry.platform.sqs import SqsQueue
 from attendry.wiring import connect_features
 

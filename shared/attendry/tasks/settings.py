@@ -58,7 +58,8 @@ class TaskWorkerSettings(TaskSettings):
     agent_tasks_dlq_url: str = Field(alias="AGENT_TASKS_DLQ_URL")
 
 
-class TaskRedriveSettings(TaskSettings):
-    """The task re-drive's: it enqueues tasks again."""
+class TaskQueueSettings(TaskSettings):
+    """A function's that enqueues tasks (the re-drive, the follow-up sweep): it cannot
+    start without the queue."""
 
     agent_tasks_queue_url: str = Field(alias="AGENT_TASKS_QUEUE_URL")

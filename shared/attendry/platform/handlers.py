@@ -1,11 +1,12 @@
-"""The Lambda handler of every SQS consumer: Powertools' partial batch response around it.
+"""The Lambda handlers of the functions, built once here so no `app.py` copies another.
 
-A function's `app.py` reads its settings at cold start and hands this a way to build its
-consumer; the consumer itself is built on the first batch, so importing the handler reads
-no AWS client (boto3 alone costs ~200 ms to import).
+A function's `app.py` reads its settings at cold start (a missing variable fails it, by
+name) and hands one of these what to run. An SQS consumer is built on the first batch, so
+importing the handler reads no AWS client (boto3 alone costs ~200 ms to import).
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from attendry.core.observability import logger, metrics
@@ -21,6 +23,7 @@ from attendry.core.tracing import tracer
 from attendry.platform.queue import QueueConsumer, logging_failures
 
 SqsHandler = Callable[[dict[str, Any], LambdaContext], PartialItemFailureResponse]
+ScheduledHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def sqs_batch_handler(
@@ -50,5 +53,20 @@ def sqs_batch_handler(
                 processor=processor,
                 context=context,
             )
+
+    return lambda_handler
+
+
+def scheduled_handler(run: Callable[[datetime], dict[str, Any]]) -> ScheduledHandler:
+    """The handler of a scheduled function: `run` at the schedule's `time`.
+
+    The event's `time` is "now", so a run can be replayed for any moment.
+    """
+
+    @logger.inject_lambda_context
+    @metrics.log_metrics
+    @tracer.capture_lambda_handler
+    def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return run(EventBridgeModel.model_validate(event).time)
 
     return lambda_handler

@@ -1,22 +1,20 @@
 """Scheduled re-drive: queues again the approved email drafts that no message carries."""
 
-from typing import Any
+from datetime import datetime
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from attendry.core.observability import logger, metrics
-from attendry.core.tracing import tracer
 from attendry.outreach.service import redrive_approved_drafts
+from attendry.platform.handlers import scheduled_handler
+from attendry.platform.sqs import SqsQueue
+from attendry.sending.settings import SendRedriveSettings
 from attendry.wiring import connect_features
 
 connect_features()
+settings = SendRedriveSettings()
+queue = SqsQueue(settings.email_send_queue_url)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """The schedule's `time` is "now", so a run can be replayed for any moment."""
-    now = EventBridgeModel.model_validate(event).time
-    return {"enqueued": redrive_approved_drafts(now)}
+def redrive(now: datetime) -> dict[str, int]:
+    return {"enqueued": redrive_approved_drafts(now, queue=queue, settings=settings)}
+
+
+lambda_handler = scheduled_handler(redrive)

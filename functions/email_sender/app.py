@@ -1,43 +1,24 @@
 """EmailSend SQS consumer: sends each approved draft through SES, reporting partial failures."""
 
-from functools import cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from attendry.core.observability import logger, metrics
-from attendry.core.tracing import tracer
 from attendry.followups.threads import ScheduledThreads
-from attendry.platform.queue import logging_failures
-from attendry.sending.service import RetryLaterError, Sender, SendMessageConsumer
+from attendry.platform.handlers import sqs_batch_handler
+from attendry.platform.sqs import SqsQueue
+from attendry.sending.consumer import SendMessageConsumer
+from attendry.sending.service import Sender
+from attendry.sending.settings import SenderSettings
 from attendry.wiring import connect_features
 
 connect_features()
+settings = SenderSettings()
 
 # A batch where every record failed is still a partial response: each retry (or wait for
 # SES's Send event) is already scheduled through the message's visibility.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-@cache
-def consumer() -> SendMessageConsumer:
-    """Built on the first message, so importing the handler reads no AWS client."""
-    return SendMessageConsumer(sender=Sender(threads=ScheduledThreads()))
-
-
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event,
-        record_handler=logging_failures(consumer(), planned=(RetryLaterError,)),
-        processor=processor,
-        context=context,
-    )
+lambda_handler = sqs_batch_handler(
+    lambda: SendMessageConsumer(
+        sender=Sender(threads=ScheduledThreads(), settings=settings),
+        settings=settings,
+        queue=SqsQueue(settings.email_send_queue_url),
+        dead_letters=SqsQueue(settings.email_send_dlq_url),
+    ),
+    raise_on_entire_batch_failure=False,
+)

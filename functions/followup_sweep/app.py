@@ -1,23 +1,23 @@
 """Scheduled follow-up sweep: drafts (or escalates, or stops) every follow-up now due."""
 
+from datetime import datetime
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from attendry.core.observability import logger, metrics
-from attendry.core.tracing import tracer
+from attendry.followups.settings import SweepSettings
 from attendry.followups.sweep import sweep_followups
+from attendry.platform.handlers import scheduled_handler
+from attendry.platform.sqs import SqsQueue
+from attendry.tasks.settings import TaskQueueSettings
 from attendry.wiring import connect_features
 
 connect_features()
+settings = SweepSettings()
+tasks = SqsQueue(TaskQueueSettings().agent_tasks_queue_url)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """The schedule's `time` is "now", so a run can be replayed for any moment."""
-    now = EventBridgeModel.model_validate(event).time
-    done = sweep_followups(now)
+def sweep(now: datetime) -> dict[str, Any]:
+    done = sweep_followups(now, settings=settings, queue=tasks)
     return {"claimed": done.claimed, **done.outcomes}
+
+
+lambda_handler = scheduled_handler(sweep)

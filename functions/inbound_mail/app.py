@@ -1,33 +1,17 @@
 """InboundMail SQS consumer: replies and mailto unsubscribes SES received, matched to threads."""
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from attendry.core.observability import logger, metrics
-from attendry.core.tracing import tracer
-from attendry.inbound.consumer import default_consumer
-from attendry.platform.queue import logging_failures
+from attendry.inbound.consumer import InboundMailConsumer
+from attendry.inbound.settings import InboundSettings
+from attendry.platform.handlers import sqs_batch_handler
+from attendry.platform.sqs import SqsQueue
 from attendry.wiring import connect_features
 
 connect_features()
+settings = InboundSettings()
 
-processor = BatchProcessor(event_type=EventType.SQS)
-
-
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    return process_partial_response(
-        event=event,
-        record_handler=logging_failures(default_consumer(), planned=()),
-        processor=processor,
-        context=context,
-    )
+lambda_handler = sqs_batch_handler(
+    lambda: InboundMailConsumer(
+        settings=settings, dead_letters=SqsQueue(settings.dead_letter_queue_url)
+    ),
+    raise_on_entire_batch_failure=True,
+)

@@ -1,36 +1,17 @@
 """SesEvents SQS consumer: applies SES events (SNS envelopes) to sent messages, partially."""
 
-from typing import Any
-
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from attendry.core.observability import logger, metrics
-from attendry.core.tracing import tracer
-from attendry.delivery.service import SesEventsUnavailableError, default_consumer
-from attendry.platform.queue import logging_failures
+from attendry.delivery.consumer import SesEventsConsumer
+from attendry.delivery.settings import SesEventsQueueSettings
+from attendry.platform.handlers import sqs_batch_handler
+from attendry.platform.sqs import SqsQueue
 from attendry.wiring import connect_features
 
 connect_features()
+settings = SesEventsQueueSettings()
 
 # With the database away every record fails; that is still a partial response, and each
 # record comes back after its visibility timeout.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    with default_consumer().invocation() as consumer:
-        return process_partial_response(
-            event=event,
-            record_handler=logging_failures(consumer, planned=(SesEventsUnavailableError,)),
-            processor=processor,
-            context=context,
-        )
+lambda_handler = sqs_batch_handler(
+    lambda: SesEventsConsumer(dead_letters=SqsQueue(settings.dead_letter_queue_url_value)),
+    raise_on_entire_batch_failure=False,
+)

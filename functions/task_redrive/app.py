@@ -1,23 +1,21 @@
 """Scheduled re-drive: enqueues again the agent tasks that no queue message carries."""
 
-from typing import Any
+from datetime import datetime
 
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from attendry.core.observability import logger, metrics
-from attendry.core.tracing import tracer
+from attendry.platform.handlers import scheduled_handler
+from attendry.platform.sqs import SqsQueue
 from attendry.tasks.redrive import redrive_queued_tasks
+from attendry.tasks.settings import TaskQueueSettings
 from attendry.wiring import connect_features
 
 connect_features()
+settings = TaskQueueSettings()
+queue = SqsQueue(settings.agent_tasks_queue_url)
 
 
-@logger.inject_lambda_context
-@metrics.log_metrics
-@tracer.capture_lambda_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    """The schedule's `time` is "now", so a run can be replayed for any moment."""
-    now = EventBridgeModel.model_validate(event).time
-    done = redrive_queued_tasks(now)
+def redrive(now: datetime) -> dict[str, int]:
+    done = redrive_queued_tasks(now, settings=settings, queue=queue)
     return {"enqueued": done.enqueued, "abandoned": done.abandoned}
+
+
+lambda_handler = scheduled_handler(redrive)

@@ -1,8 +1,8 @@
 """SES events applied to what was sent: one code path for both ways in (SQS and webhook).
 
 `apply_sns_notification(sns_message_id, message, received_at)` is the entry point: the
-SES-events queue consumer below calls it for each SQS record, the `POST /webhooks/ses`
-route for each verified SNS notification. In one transaction it:
+SES-events queue consumer (`attendry.delivery.consumer`) calls it for each SQS record,
+the `POST /webhooks/ses` route for each verified SNS notification. In one transaction it:
 
 1. stores the notification in `ses_events` keyed by its SNS message id
    (`INSERT ... ON CONFLICT DO NOTHING`); a repeat finds the key taken and stops there, so
@@ -31,33 +31,25 @@ statements of hand-tuned SQL (`attendry.delivery.store`) on one connection; an O
 session joins the transaction only for the rarer steps.
 """
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-import psycopg
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from attendry.core.clock import Clock, system_clock
-from attendry.core.clock import system_clock as _utc_now
 from attendry.core.observability import logger
 from attendry.db.engine import get_engine
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import OutreachDraft, OutreachSent
 from attendry.delivery.feedback import apply_feedback
-from attendry.delivery.parsing import MalformedSesEventError, parse_ses_event, read_queue_body
+from attendry.delivery.parsing import parse_ses_event
 from attendry.delivery.rules import Progress, progress
 from attendry.delivery.schemas import SENT_ID_TAG, SesEvent, SesEventType
 from attendry.delivery.settings import (
-    SesEventsSettings,
     SuppressionSettings,
     ses_events_settings,
     suppression_settings,
@@ -69,19 +61,8 @@ from attendry.delivery.store import (
     save_changes,
     store_notification,
 )
-from attendry.platform.queue import park_on_dead_letter_queue
-from attendry.platform.sqs import SqsQueue
 from attendry.sending.outcomes import record_ses_acceptance
 from attendry.sending.settings import AccountSafetySettings, account_safety_settings
-
-DATABASE_DOWN = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeoutError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
-"""SQLAlchemy's wrapped errors, and psycopg's own from the statements run on its cursor."""
 
 
 class SesEventOutcome(StrEnum):
@@ -288,100 +269,3 @@ def apply_sns_notification(
             policies=policies,
             clock=clock,
         )
-
-
-class SesEventsUnavailableError(Exception):
-    """The database could not be reached: the record is reported failed and comes back."""
-
-
-class SesEventsConsumer:
-    """One SesEvents record: applied, or parked on the DLQ when it can never apply.
-
-    Inside `invocation()` (the function wraps each batch in it) the records share one
-    database connection, each still in a transaction of its own: the pool's liveness
-    check and checkout then cost once per batch instead of once per event.
-    """
-
-    def __init__(
-        self,
-        *,
-        dead_letters: SqsQueue | None = None,
-        settings: SesEventsSettings | None = None,
-        engine: Engine | None = None,
-        policies: SesEventPolicies | None = None,
-        clock: Clock = _utc_now,
-    ) -> None:
-        self._dead_letters = dead_letters
-        self._settings = settings
-        self.engine = engine
-        self.policies = policies
-        self.clock = clock
-        self._sharing = False
-        self._connection: Connection | None = None
-
-    @property
-    def dead_letters(self) -> SqsQueue:
-        if self._dead_letters is None:
-            settings = self._settings or ses_events_settings()
-            self._dead_letters = SqsQueue(settings.dead_letter_queue_url())
-        return self._dead_letters
-
-    @contextmanager
-    def invocation(self) -> Iterator["SesEventsConsumer"]:
-        self._sharing = True
-        try:
-            yield self
-        finally:
-            self._sharing = False
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
-
-    def _bind(self) -> Engine | Connection:
-        """The shared connection, opened on first use (a record that finds the database
-        away fails alone), and replaced once a failure has invalidated it."""
-        engine = self.engine or get_engine()
-        if not self._sharing:
-            return engine
-        if self._connection is not None and self._connection.invalidated:
-            self._connection.close()
-            self._connection = None
-        if self._connection is None:
-            self._connection = engine.connect()
-        return self._connection
-
-    def __call__(self, record: SQSRecord) -> SesEventResult | None:
-        logger.set_correlation_id(None)
-        try:
-            queued = read_queue_body(record)
-            if queued.message is None:
-                logger.info(
-                    "SNS message that is not a notification acknowledged",
-                    extra={"sns_type": queued.sns_type, "sns_message_id": queued.key},
-                )
-                return None
-            mail = queued.message.get("mail")
-            logger.set_correlation_id(mail.get("messageId") if isinstance(mail, dict) else None)
-            return apply_sns_notification(
-                queued.key,
-                queued.message,
-                self.clock(),
-                bind=self._bind(),
-                policies=self.policies,
-            )
-        except MalformedSesEventError as error:
-            park_on_dead_letter_queue(
-                self.dead_letters, record, error.message, what="Malformed SES event message"
-            )
-            return None
-        except DATABASE_DOWN as error:
-            logger.warning("Database unavailable; the SES event will come back")
-            if self._connection is not None:
-                self._connection.invalidate()
-            raise SesEventsUnavailableError(str(error)) from error
-
-
-@lru_cache(maxsize=1)
-def default_consumer() -> SesEventsConsumer:
-    """The function's consumer, built on first use so the environment is read then."""
-    return SesEventsConsumer()

@@ -23,10 +23,11 @@ class SesEventsSettings(BaseSettings):
         description="The region an event's SES identity ARN is assumed in when it names none.",
     )
 
-    def dead_letter_queue_url(self) -> str:
-        if not self.dead_letter_queue_url_value:
-            raise RuntimeError("SES_EVENTS_DLQ_URL is not set: bad messages cannot be parked.")
-        return self.dead_letter_queue_url_value
+
+class SesEventsQueueSettings(SesEventsSettings):
+    """The SesEvents function's: it cannot start without its dead-letter queue."""
+
+    dead_letter_queue_url_value: str = Field(alias="SES_EVENTS_DLQ_URL")
 
 
 class SuppressionSettings(BaseSettings):

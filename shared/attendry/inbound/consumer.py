@@ -14,11 +14,10 @@ trouble fails the record so SQS delivers it again.
 """
 
 import json
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy import Engine
 
 from attendry.core.observability import logger
@@ -26,8 +25,8 @@ from attendry.db.engine import session_scope
 from attendry.email.inbound import parse_inbound_email
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.inbound.service import InboundResult, StoredEmail, record_inbound
-from attendry.inbound.settings import InboundSettings, inbound_settings
-from attendry.platform.queue import park_on_dead_letter_queue
+from attendry.inbound.settings import InboundSettings
+from attendry.platform.queue import Acknowledge, Outcome, Park, QueueConsumer
 from attendry.platform.s3 import S3ObjectMissingError, read_object
 from attendry.platform.sqs import SqsQueue
 
@@ -76,78 +75,58 @@ def parse_notification(body: str) -> ReceiptNotification:
     return ReceiptNotification.model_validate(document)
 
 
-class InboundMailConsumer:
+class InboundMailConsumer(QueueConsumer[ReceiptNotification, InboundResult]):
     """One InboundMail record: parse the notice, read the email, record it."""
+
+    what: ClassVar[str] = "Unprocessable inbound mail notice"
 
     def __init__(
         self,
         *,
-        settings: InboundSettings | None = None,
+        settings: InboundSettings,
+        dead_letters: SqsQueue,
         email: EmailSettings | None = None,
-        dead_letters: SqsQueue | None = None,
         engine: Engine | None = None,
     ) -> None:
-        self._settings = settings
+        super().__init__(dead_letters=dead_letters)
+        self.settings = settings
         self._email = email
-        self._dead_letters = dead_letters
         self.engine = engine
 
-    @property
-    def settings(self) -> InboundSettings:
-        return self._settings or inbound_settings()
+    def parse(self, record: SQSRecord) -> ReceiptNotification:
+        return parse_notification(record.body)
 
-    @property
-    def dead_letters(self) -> SqsQueue:
-        if self._dead_letters is None:
-            self._dead_letters = SqsQueue(self.settings.dlq_url())
-        return self._dead_letters
+    def malformed_reason(self, error: Exception) -> str:
+        return f"not an SES S3 receipt notification: {error}"
 
-    def __call__(self, record: SQSRecord) -> InboundResult | None:
-        try:
-            notice = parse_notification(record.body)
-        except (ValidationError, ValueError) as error:
-            self._park(record, f"not an SES S3 receipt notification: {error}")
-            return None
-        action = notice.receipt.action
-        if action.bucket_name != self.settings.inbound_bucket():
-            self._park(record, f"the email is in bucket {action.bucket_name!r}, not ours")
-            return None
+    def handle(self, message: ReceiptNotification, record: SQSRecord) -> Outcome[InboundResult]:
+        action = message.receipt.action
+        if action.bucket_name != self.settings.bucket:
+            return Park(f"the email is in bucket {action.bucket_name!r}, not ours")
         try:
             raw = read_object(action.bucket_name, action.object_key)
         except S3ObjectMissingError as error:
-            self._park(record, str(error))
-            return None
+            return Park(str(error))
         email = parse_inbound_email(
             raw,
-            envelope_recipients=notice.receipt.recipients,
+            envelope_recipients=message.receipt.recipients,
             settings=self._email or email_settings(),
         )
         stored = StoredEmail(
             bucket=action.bucket_name,
             key=action.object_key,
-            received_at=notice.receipt.timestamp,
-            recipients=tuple(notice.receipt.recipients),
+            received_at=message.receipt.timestamp,
+            recipients=tuple(message.receipt.recipients),
         )
         with session_scope(self.engine) as session:
             result = record_inbound(session, stored, email)
         logger.info(
             "Inbound email processed",
             extra={
-                "ses_message_id": notice.mail.message_id,
+                "ses_message_id": message.mail.message_id,
                 "matched_by": result.matched_by.value if result.matched_by else None,
                 "counted_as_reply": result.counted_as_reply,
                 "duplicate": result.duplicate,
             },
         )
-        return result
-
-    def _park(self, record: SQSRecord, reason: str) -> None:
-        park_on_dead_letter_queue(
-            self.dead_letters, record, reason, what="Unprocessable inbound mail notice"
-        )
-
-
-@lru_cache(maxsize=1)
-def default_consumer() -> InboundMailConsumer:
-    """The function's consumer, built on first use so the environment is read then."""
-    return InboundMailConsumer()
+        return Acknowledge(result)

@@ -54,6 +54,19 @@ def sending_settings() -> SendingSettings:
     return SendingSettings()
 
 
+class SenderSettings(SendingSettings):
+    """The Sender function's: it cannot start without both of its queues."""
+
+    email_send_queue_url: str = Field(alias="EMAIL_SEND_QUEUE_URL")
+    email_send_dlq_url: str = Field(alias="EMAIL_SEND_DLQ_URL")
+
+
+class SendRedriveSettings(SendingSettings):
+    """The send re-drive function's: it queues approved drafts again."""
+
+    email_send_queue_url: str = Field(alias="EMAIL_SEND_QUEUE_URL")
+
+
 class AccountSafetySettings(BaseSettings):
     """Which sends a user's rates are measured over, and the rates that pause sending.
 

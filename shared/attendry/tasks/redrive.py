@@ -16,8 +16,8 @@ from attendry.db.enums import TaskStatus
 from attendry.db.models import AgentTask
 from attendry.platform.sqs import SqsQueue
 from attendry.tasks.failures import fail_task
-from attendry.tasks.service import agent_tasks_queue, enqueue_task
-from attendry.tasks.settings import TaskSettings, task_settings
+from attendry.tasks.service import enqueue_task
+from attendry.tasks.settings import TaskSettings
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,7 @@ class Redrive:
     abandoned: int
 
 
-def redrive_queued_tasks(
-    now: datetime, *, settings: TaskSettings | None = None, queue: SqsQueue | None = None
-) -> Redrive:
+def redrive_queued_tasks(now: datetime, *, settings: TaskSettings, queue: SqsQueue) -> Redrive:
     """Enqueue again the tasks no message is carrying any more; safe to run concurrently.
 
     Two kinds: `queued` tasks untouched for the grace period (never enqueued, or their
@@ -40,7 +38,6 @@ def redrive_queued_tasks(
     another pass holds, and stamps `scheduled_for` so the next pass leaves them alone for
     the grace period.
     """
-    settings = settings or task_settings()
     grace = timedelta(seconds=settings.redrive_grace_s)
     lease = timedelta(seconds=settings.claim_lease_s)
     with session_scope() as session:
@@ -84,7 +81,6 @@ def redrive_queued_tasks(
             )
     if not again:
         return Redrive(enqueued=0, abandoned=len(exhausted))
-    queue = queue or agent_tasks_queue(settings)
     enqueued = sum(enqueue_task(task_id, queue) for task_id in again)
     logger.info("Re-drove tasks", extra={"enqueued": enqueued, "abandoned": len(exhausted)})
     return Redrive(enqueued=enqueued, abandoned=len(exhausted))

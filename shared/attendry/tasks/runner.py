@@ -16,19 +16,16 @@ Failures come in three kinds:
   the reason at once, never blocking the rest of its batch.
 """
 
-import math
-import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import ClassVar
 from uuid import UUID
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 
 from attendry.core.errors import DomainError
@@ -37,8 +34,17 @@ from attendry.db.engine import session_scope
 from attendry.db.enums import TaskStatus, TaskType
 from attendry.db.models import AgentTask
 from attendry.drafting import LlmError, LlmRateLimited, drafter_from_settings
-from attendry.platform.queue import park_on_dead_letter_queue
-from attendry.platform.sqs import MAX_VISIBILITY_TIMEOUT_S, SqsQueue
+from attendry.platform.queue import (
+    DATABASE_DOWN,
+    Acknowledge,
+    Park,
+    QueueConsumer,
+    Retry,
+    backoff_s,
+    receive_count,
+)
+from attendry.platform.queue import Outcome as QueueOutcome
+from attendry.platform.sqs import SqsQueue
 from attendry.tasks.failures import fail_task
 from attendry.tasks.runtime import (
     AgentRuntime,
@@ -50,10 +56,8 @@ from attendry.tasks.runtime import (
     update_held_task,
 )
 from attendry.tasks.service import CORRELATION_ID_ATTRIBUTE
-from attendry.tasks.settings import TaskSettings, task_settings
+from attendry.tasks.settings import TaskSettings, TaskWorkerSettings
 from attendry.usage.settings import llm_limit_settings
-
-DATABASE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 class TaskMessage(BaseModel):
@@ -80,23 +84,14 @@ class RunResult:
     reason: str | None = None
 
 
-class RetryLater(Exception):  # noqa: N818 - tells the batch processor: deliver this again
-    """Reported as a batch item failure; the message reappears after its new visibility."""
-
-
-class GaveUp(Exception):  # noqa: N818 - tells the batch processor: let SQS dead-letter it
-    """The last delivery failed too: reported failed so SQS moves it to the dead-letter queue."""
-
-
 def retry_delay_s(receive_count: int, settings: TaskSettings, hint_s: float | None = None) -> int:
-    """Exponential in the delivery count, jittered over its upper half, never under a hint."""
-    ceiling = min(
-        settings.retry_max_delay_s, settings.retry_base_delay_s * 2 ** max(0, receive_count - 1)
+    """The queue's one backoff, over the worker's delays, never under a rate limit's hint."""
+    return backoff_s(
+        receive_count,
+        base_s=settings.retry_base_delay_s,
+        max_s=settings.retry_max_delay_s,
+        hint_s=hint_s,
     )
-    delay = random.uniform(ceiling / 2, ceiling)
-    if hint_s is not None:
-        delay = max(delay, hint_s)
-    return min(math.ceil(delay), MAX_VISIBILITY_TIMEOUT_S)
 
 
 def claim_task(task_id: UUID, lease_s: int) -> AgentTask | TaskStatus | None:
@@ -147,44 +142,50 @@ def _is_permanent(error: BaseException) -> bool:
     return isinstance(error, DomainError) and not getattr(error, "retryable", False)
 
 
-@dataclass
-class TaskRunner:
+class TaskRunner(QueueConsumer[TaskMessage, None]):
     """Runs AgentTasks messages; every collaborator can be passed in."""
 
-    settings: TaskSettings
-    runtime: AgentRuntime
-    queue: SqsQueue
-    dead_letters: SqsQueue
-    handlers: Mapping[TaskType, TaskHandler]
+    what: ClassVar[str] = "Task message"
+    malformed: ClassVar[tuple[type[Exception], ...]] = (ValidationError,)
 
-    def handle_record(self, record: SQSRecord) -> None:
-        """One SQS record: returns to acknowledge it, raises to report it failed."""
+    def __init__(
+        self,
+        *,
+        settings: TaskSettings,
+        runtime: AgentRuntime,
+        queue: SqsQueue,
+        dead_letters: SqsQueue,
+        handlers: Mapping[TaskType, TaskHandler],
+    ) -> None:
+        super().__init__(queue=queue, dead_letters=dead_letters)
+        self.settings = settings
+        self.runtime = runtime
+        self.handlers = handlers
+
+    def parse(self, record: SQSRecord) -> TaskMessage:
         # Indexing, not .get(): Powertools wraps attributes only on item access.
         correlation_id = record.message_attributes[CORRELATION_ID_ATTRIBUTE]
         logger.set_correlation_id(correlation_id.string_value if correlation_id else None)
-        try:
-            message = TaskMessage.model_validate_json(record.body)
-        except ValidationError as error:
-            kinds = {e["type"] for e in error.errors()}
-            reason = "the body is not JSON" if "json_invalid" in kinds else "no valid task_id"
-            self.dead_letter(record, reason)
-            return
-        receive_count = int(record.attributes.approximate_receive_count or 1)
-        result = self.run(message.task_id, receive_count=receive_count)
+        return TaskMessage.model_validate_json(record.body)
+
+    def malformed_reason(self, error: Exception) -> str:
+        kinds = {e["type"] for e in error.errors()} if isinstance(error, ValidationError) else set()
+        return "the body is not JSON" if "json_invalid" in kinds else "no valid task_id"
+
+    def handle(self, message: TaskMessage, record: SQSRecord) -> QueueOutcome[None]:
+        result = self.run(message.task_id, receive_count=receive_count(record))
         logger.info(
             "Task message handled",
             extra={"task_id": str(message.task_id), "outcome": result.outcome.value},
         )
         if result.outcome is Outcome.UNKNOWN_TASK:
-            self.dead_letter(record, f"unknown task {message.task_id}")
-        elif result.outcome is Outcome.RETRY:
-            self.queue.change_visibility(record.receipt_handle, result.retry_in_s)
-            raise RetryLater(result.reason)
-        elif result.outcome is Outcome.GAVE_UP:
-            raise GaveUp(result.reason)
-
-    def dead_letter(self, record: SQSRecord, reason: str) -> None:
-        park_on_dead_letter_queue(self.dead_letters, record, reason, what="Task message")
+            return Park(f"unknown task {message.task_id}")
+        if result.outcome is Outcome.RETRY:
+            return Retry(result.reason or "", result.retry_in_s)
+        if result.outcome is Outcome.GAVE_UP:
+            # Left to the visibility timeout: on this last receive SQS dead-letters it.
+            return Retry(result.reason or "")
+        return Acknowledge()
 
     def run(self, task_id: UUID, *, receive_count: int) -> RunResult:
         """Claim and run one task; the result says what the message should become."""
@@ -271,10 +272,11 @@ def _requeue(session: Session, task: AgentTask, retry_in_s: int, reason: str) ->
     )
 
 
-def runner_from_environment(handlers: Mapping[TaskType, TaskHandler]) -> TaskRunner:
-    """The worker's runner from the environment, running each task type with its handler
-    (the agent function wires which feature handles which type)."""
-    settings = task_settings()
+def runner_from_settings(
+    settings: TaskWorkerSettings, handlers: Mapping[TaskType, TaskHandler]
+) -> TaskRunner:
+    """The worker's runner, running each task type with its handler (the agent function
+    wires which feature handles which type)."""
     prices = llm_settings_from_environment(settings)
     runtime = AgentRuntime(
         drafter=drafter_from_settings(prices),
@@ -284,7 +286,7 @@ def runner_from_environment(handlers: Mapping[TaskType, TaskHandler]) -> TaskRun
     return TaskRunner(
         settings=settings,
         runtime=runtime,
-        queue=SqsQueue(settings.queue_url()),
-        dead_letters=SqsQueue(settings.dead_letter_queue_url()),
+        queue=SqsQueue(settings.agent_tasks_queue_url),
+        dead_letters=SqsQueue(settings.agent_tasks_dlq_url),
         handlers=handlers,
     )

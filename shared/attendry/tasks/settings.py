@@ -45,12 +45,21 @@ class TaskSettings(BaseSettings):
             raise RuntimeError("AGENT_TASKS_QUEUE_URL is not set: tasks cannot be queued.")
         return self.agent_tasks_queue_url
 
-    def dead_letter_queue_url(self) -> str:
-        if not self.agent_tasks_dlq_url:
-            raise RuntimeError("AGENT_TASKS_DLQ_URL is not set: bad messages cannot be parked.")
-        return self.agent_tasks_dlq_url
-
 
 @lru_cache(maxsize=1)
 def task_settings() -> TaskSettings:
     return TaskSettings()
+
+
+class TaskWorkerSettings(TaskSettings):
+    """The agent-task worker's: it cannot start without both of its queues."""
+
+    agent_tasks_queue_url: str = Field(alias="AGENT_TASKS_QUEUE_URL")
+    agent_tasks_dlq_url: str = Field(alias="AGENT_TASKS_DLQ_URL")
+
+
+class TaskQueueSettings(TaskSettings):
+    """A function's that enqueues tasks (the re-drive, the follow-up sweep): it cannot
+    start without the queue."""
+
+    agent_tasks_queue_url: str = Field(alias="AGENT_TASKS_QUEUE_URL")

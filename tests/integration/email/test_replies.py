@@ -21,9 +21,9 @@ from attendry.db.models import (
     OutreachSent,
 )
 from attendry.email.reply_address import make_reply_address, make_unsubscribe_mailto_address
-from attendry.inbound.consumer import InboundMailConsumer, default_consumer
+from attendry.inbound.consumer import InboundMailConsumer
 from attendry.inbound.service import REPLY_RECEIVED
-from attendry.inbound.settings import InboundSettings, inbound_settings
+from attendry.inbound.settings import InboundSettings
 from attendry.platform.s3 import default_s3_client
 from attendry.suppression.unsubscribe import CONTACT_UNSUBSCRIBED
 from tests.fixtures.functions import lambda_handler_of
@@ -91,17 +91,16 @@ def inbox(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     s3.create_bucket(Bucket=bucket)
     monkeypatch.setenv("INBOUND_MAIL_BUCKET", bucket)
     monkeypatch.setenv("INBOUND_MAIL_DLQ_URL", aws.dlq_url)
-    for cached in (default_s3_client, inbound_settings, default_consumer):
-        cached.cache_clear()
+    default_s3_client.cache_clear()
     try:
         yield Inbox(aws, s3, bucket)
     finally:
-        for cached in (default_s3_client, inbound_settings, default_consumer):
-            cached.cache_clear()
+        default_s3_client.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+@pytest.fixture
+def handler(inbox: Inbox) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """A cold start of the function: it reads this test's environment."""
     return lambda_handler_of("inbound_mail")
 
 

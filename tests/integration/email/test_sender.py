@@ -39,8 +39,9 @@ from attendry.email.settings import EmailSettings
 from attendry.followups.threads import ScheduledThreads
 from attendry.outreach.service import approve_draft, redrive_approved_drafts
 from attendry.platform.ses import SesClient, SesOutcomeUnknownError, SesTransientError
+from attendry.sending.consumer import SendMessageConsumer
 from attendry.sending.outcomes import record_ses_acceptance
-from attendry.sending.service import Sender, SendMessageConsumer
+from attendry.sending.service import Sender
 from attendry.sending.settings import SendingSettings
 from tests.fixtures.functions import load_function
 from tests.integration.api.conftest import LambdaContext

@@ -19,10 +19,9 @@ from sqlalchemy.pool import NullPool
 
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import EmailSuppression, SesEvent
+from attendry.delivery.consumer import SesEventsConsumer
 from attendry.delivery.parsing import RAW_DELIVERY_KEY_PREFIX
-from attendry.delivery.service import SesEventsConsumer, SesEventsUnavailableError, default_consumer
-from attendry.delivery.settings import ses_events_settings
-from attendry.platform.queue import logging_failures
+from attendry.platform.queue import RetryLater, logging_failures
 from attendry.platform.sqs import SqsQueue, default_sqs_client
 from tests.fixtures.functions import lambda_handler_of
 from tests.fixtures.ses import load, sns_envelope
@@ -61,7 +60,7 @@ def dlq_url(sqs: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> It
         "SES_EVENTS_DLQ_URL": url,
     }.items():
         monkeypatch.setenv(name, value)
-    caches = (default_consumer, ses_events_settings, default_sqs_client)
+    caches = (default_sqs_client,)
     for cached in caches:
         cached.cache_clear()
     yield url
@@ -69,8 +68,9 @@ def dlq_url(sqs: Any, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> It
         cached.cache_clear()
 
 
-@pytest.fixture(scope="module")
-def handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+@pytest.fixture
+def handler(dlq_url: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """A cold start of the function: it reads this test's environment."""
     return lambda_handler_of("ses_events")
 
 
@@ -200,7 +200,7 @@ def test_with_the_database_away_every_record_comes_back(dlq_url: str, sqs: Any) 
     # When a batch is processed
     response = process_partial_response(
         event={"Records": records},
-        record_handler=logging_failures(consumer, planned=(SesEventsUnavailableError,)),
+        record_handler=logging_failures(consumer, planned=(RetryLater,)),
         processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
         context=LambdaContext(),
     )
@@ -216,8 +216,8 @@ def test_a_lost_connection_fails_one_record_and_the_next_reconnects(
     # Given an invocation whose shared connection the server drops after the first record
     emails = [make_sent(user_id) for _ in range(3)]
     records = [record(sns_envelope(email.event("delivery"))) for email in emails]
-    consumer = SesEventsConsumer()
-    handle = logging_failures(consumer, planned=(SesEventsUnavailableError,))
+    consumer = SesEventsConsumer(dead_letters=SqsQueue(dlq_url))
+    handle = logging_failures(consumer, planned=(RetryLater,))
     outcomes = []
     with consumer.invocation():
         for index, item in enumerate(records):
@@ -227,7 +227,7 @@ def test_a_lost_connection_fails_one_record_and_the_next_reconnects(
             try:
                 handle(SQSRecord(item))
                 outcomes.append("applied")
-            except SesEventsUnavailableError:
+            except RetryLater:
                 outcomes.append("comes back")
 
     # Then that record alone comes back, and the next one is applied on a new connection

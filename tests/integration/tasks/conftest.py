@@ -162,8 +162,8 @@ Handler = Callable[[dict[str, Any]], Any]
 
 
 @pytest.fixture
-def agent_task_handler(database_url: str) -> Handler:
-    """The function as a fresh cold start: its runner is built from this test's environment."""
+def agent_task_handler(database_url: str, worker_env: pytest.MonkeyPatch) -> Handler:
+    """The function as a fresh cold start: its settings are read from this test's environment."""
     module = load_function("agent_tasks")
     return lambda event: module.lambda_handler(event, LambdaContext())
 

@@ -49,7 +49,8 @@ from attendry.followups.sweep import SweepResult, sweep_followups
 from attendry.followups.threads import ScheduledThreads
 from attendry.platform.ses import SesClient
 from attendry.platform.sqs import SqsQueue
-from attendry.sending.service import Sender, SendMessageConsumer
+from attendry.sending.consumer import SendMessageConsumer
+from attendry.sending.service import Sender
 from attendry.sending.settings import SendingSettings
 from attendry.tasks.runner import RunResult, TaskRunner
 from attendry.tasks.runtime import AgentRuntime

@@ -168,16 +168,18 @@ def agent_task_handler(database_url: str, worker_env: pytest.MonkeyPatch) -> Han
     return lambda event: module.lambda_handler(event, LambdaContext())
 
 
-@pytest.fixture(scope="session")
-def task_redrive_handler(database_url: str) -> Handler:
+@pytest.fixture
+def task_redrive_handler(database_url: str, worker_env: pytest.MonkeyPatch) -> Handler:
+    """A fresh cold start: its settings (the queue among them) are this test's."""
     module = load_function("task_redrive")
     return lambda event: module.lambda_handler(
         event, LambdaContext(function_name="TaskRedriveFunction")
     )
 
 
-@pytest.fixture(scope="session")
-def planning_pass_handler(database_url: str) -> Handler:
+@pytest.fixture
+def planning_pass_handler(database_url: str, worker_env: pytest.MonkeyPatch) -> Handler:
+    """A fresh cold start: its settings (the queue among them) are this test's."""
     module = load_function("planning_pass")
     return lambda event: module.lambda_handler(
         event, LambdaContext(function_name="PlanningPassFunction")

@@ -15,13 +15,14 @@ is malformed or untrusted gets a 4xx, which SNS does not retry.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from attendry.core.clock import Clock, system_clock
 from attendry.core.observability import logger
 from attendry.delivery.parsing import MalformedSesEventError
 from attendry.delivery.service import apply_sns_notification
@@ -82,10 +83,6 @@ class WebhookOutcome:
     message_id: str
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass
 class SesWebhook:
     """The webhook's use case with its collaborators, each replaceable in tests."""
@@ -94,7 +91,7 @@ class SesWebhook:
     allowed_topics: frozenset[str]
     confirm: ConfirmSubscription = visit_subscribe_url
     apply: ApplyNotification = apply_sns_notification
-    clock: Callable[[], datetime] = field(default=_now)
+    clock: Clock = field(default=system_clock)
 
     def receive(self, body: str | bytes) -> WebhookOutcome:
         """Raises SnsMessageError (malformed), SnsVerificationError (untrusted) or

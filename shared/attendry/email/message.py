@@ -10,13 +10,14 @@ message id that SendEmail returns.
 import html as html_lib
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from attendry.core.clock import system_clock
 from attendry.core.errors import InvalidInputError
 from attendry.email.header_encoding import EncodedHeader, mailbox, unstructured
 from attendry.email.headers import check_address, check_header_value, format_message_id
@@ -103,7 +104,7 @@ def build_outreach_email(
         "From": sender,
         "To": to,
         "Subject": unstructured(check_header_value("Subject", subject)),
-        "Date": format_datetime(now or datetime.now(UTC)),
+        "Date": format_datetime(now or system_clock()),
         "Reply-To": make_reply_address(sent_id, settings=settings),
     }
     thread = [format_message_id("References", value) for value in references]

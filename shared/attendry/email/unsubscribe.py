@@ -19,6 +19,7 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from attendry.core.clock import system_clock
 from attendry.core.errors import NotFoundError
 from attendry.email._keys import derive_key
 from attendry.email.settings import EmailSettings, email_settings
@@ -66,7 +67,7 @@ def make_unsubscribe_token(
     settings: EmailSettings | None = None,
 ) -> str:
     """A URL-safe token (base64url, no padding) carrying the claims, for one sent email."""
-    issued = issued_at or datetime.now(UTC)
+    issued = issued_at or system_clock()
     if issued.tzinfo is None:
         raise ValueError("issued_at must be timezone-aware")
     user = user_id.encode("utf-8")

@@ -9,7 +9,7 @@ at once. The recipient is the address the thread went to: nothing the drafter wr
 change it.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -64,26 +64,26 @@ def draft_followup(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
 
     with session_scope() as session:
         row, agent = _followup(session, task, wanted.followup_id)
-        stopped = _stopped(session, task, row, agent)
+        stopped = _stopped(session, task, row, agent, runtime.clock())
         if stopped is not None:
             return stopped
         original = session.get(OutreachSent, row.sent_id)
         contact = session.get(Contact, row.contact_id)
         assert original is not None  # the row goes with its thread (ON DELETE CASCADE)
         assert contact is not None
-        request = _draft_request(session, agent, row, original, contact)
+        request = _draft_request(session, agent, row, original, contact, runtime.clock())
         recipient = original.recipient_email
         requires_approval = followup_settings(agent).requires_approval
 
     if is_metered(runtime.drafter):
-        enforce_llm_limits(task, runtime.limits)
+        enforce_llm_limits(task, runtime.limits, runtime.clock())
     result = runtime.drafter.draft(request)
 
     with session_scope() as session:
         record_usage(session, task, result.usage, runtime.prices)
         row, agent = _followup(session, task, wanted.followup_id, lock=True)
         # The LLM took seconds: a reply in the meantime still stops the thread.
-        stopped = _stopped(session, task, row, agent)
+        stopped = _stopped(session, task, row, agent, runtime.clock())
         if stopped is not None:
             return stopped
         draft = store_draft(
@@ -128,14 +128,14 @@ def _followup(
 
 
 def _stopped(
-    session: Session, task: AgentTask, row: FollowupSchedule, agent: Agent
+    session: Session, task: AgentTask, row: FollowupSchedule, agent: Agent, now: datetime
 ) -> dict[str, Any] | None:
     """The task's output when the thread stopped (cancelled, or already handled), else None."""
     if row.status != FollowupStatus.DRAFTED:
         output = {"followup_id": str(row.id), "outcome": f"follow-up is {row.status.value}"}
         finish_task(session, task, output)
         return output
-    verdict = review(session, row, agent, datetime.now(UTC))
+    verdict = review(session, row, agent, now)
     if not isinstance(verdict, Stop):
         return None
     stop(row, verdict.reason)
@@ -150,6 +150,7 @@ def _draft_request(
     row: FollowupSchedule,
     original: OutreachSent,
     contact: Contact,
+    now: datetime,
 ) -> DraftRequest:
     """The thread so far and the event's closeness; name and signature fall back to the
     first email's agent, so the thread is signed by the same person throughout."""
@@ -177,7 +178,7 @@ def _draft_request(
                 )
                 for message in thread_messages(session, original, row.attempt)
             ],
-            days_until_event=days_until(event),
+            days_until_event=days_until(event, now),
         )
     except ValidationError as error:
         raise TaskFailedError(

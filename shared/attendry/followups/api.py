@@ -1,6 +1,5 @@
 """Routes for the follow-up schedule: list, cancel, move."""
 
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
 from uuid import UUID
@@ -8,6 +7,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from attendry.core.clock import system_clock
 from attendry.db.engine import read_connection, session_scope
 from attendry.db.enums import FollowupStatus
 from attendry.followups import changes as followups
@@ -69,6 +69,6 @@ def cancel_followup(followup_id: UUID) -> Followup:
 def update_followup(followup_id: UUID, body: FollowupUpdate) -> Followup:
     with session_scope() as session:
         row = followups.reschedule_followup(
-            session, current_user_id(router), followup_id, body.due_at, now=datetime.now(UTC)
+            session, current_user_id(router), followup_id, body.due_at, now=system_clock()
         )
         return Followup.model_validate(row)

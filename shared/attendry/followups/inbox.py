@@ -8,7 +8,7 @@ A message type the receiving agent does not know is marked `failed` (kept, visib
 """
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from attendry.followups.service import OUTREACH_SENT, on_outreach_sent
 from attendry.messaging.service import mark_processed
 from attendry.tasks.runtime import AgentRuntime, TaskFailedError, finish_task, task_input
 
-Receiver = Callable[[Session, Agent, AgentMessage], dict[str, Any]]
+Receiver = Callable[[Session, Agent, AgentMessage, datetime], dict[str, Any]]
 
 RECEIVERS: Mapping[tuple[AgentType, str], Receiver] = {
     (AgentType.FOLLOWUP, OUTREACH_SENT): on_outreach_sent,
@@ -60,9 +60,9 @@ def handle_message(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
             receiver = RECEIVERS.get((agent.agent_type, message.message_type))
             if receiver is None:
                 output["outcome"] = f"a {agent.agent_type.value} agent does not handle it"
-                mark_processed(message, status=MessageStatus.FAILED, at=datetime.now(UTC))
+                mark_processed(message, status=MessageStatus.FAILED, at=runtime.clock())
             else:
-                output |= receiver(session, agent, message)
-                mark_processed(message, status=MessageStatus.PROCESSED, at=datetime.now(UTC))
+                output |= receiver(session, agent, message, runtime.clock())
+                mark_processed(message, status=MessageStatus.PROCESSED, at=runtime.clock())
         finish_task(session, task, output)
     return output

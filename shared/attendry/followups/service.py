@@ -20,7 +20,7 @@ each action, so they hold whatever order events arrive in:
 A user whose sending is paused (account safety) makes the follow-up wait, not stop.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from attendry.agents.service import oldest_active_agent
+from attendry.core.clock import Clock, system_clock
 from attendry.core.observability import logger
 from attendry.db.enums import (
     AgentType,
@@ -80,7 +81,7 @@ DRAFT_RETRY_DELAY = timedelta(days=1)
 # ---------------------------------------------------------------------------- planning
 
 
-def after_email_sent(session: Session, event: EmailSent) -> None:
+def after_email_sent(session: Session, event: EmailSent, *, clock: Clock = system_clock) -> None:
     """SES took a draft's email: plan what follows. Runs once per draft, in the transaction
     that marks it sent (whichever of the Sender and SES's Send event records it first).
 
@@ -101,7 +102,7 @@ def after_email_sent(session: Session, event: EmailSent) -> None:
     original = session.get(OutreachSent, row.sent_id)
     agent = session.get(Agent, row.agent_id)
     if original is not None and agent is not None:
-        sent_at = sent.sent_at or datetime.now(UTC)
+        sent_at = sent.sent_at or clock()
         schedule_attempt(
             session, agent, original, row.attempt + 1, previous_send=sent_at, now=sent_at
         )
@@ -129,7 +130,9 @@ def _announce_initial_email(session: Session, draft: OutreachDraft, sent: Outrea
     )
 
 
-def on_outreach_sent(session: Session, agent: Agent, message: AgentMessage) -> dict[str, Any]:
+def on_outreach_sent(
+    session: Session, agent: Agent, message: AgentMessage, now: datetime
+) -> dict[str, Any]:
     """The Follow-up agent hears of an initial email: it plans attempt 1."""
     sent_id = message.payload.get("sent_id")
     original = (
@@ -144,9 +147,7 @@ def on_outreach_sent(session: Session, agent: Agent, message: AgentMessage) -> d
     if original is None or original.contact_id is None:
         return {"outcome": "ignored", "why": "the sent message or its contact is gone"}
     sent_at = original.sent_at or original.created_at
-    row = schedule_attempt(
-        session, agent, original, 1, previous_send=sent_at, now=datetime.now(UTC)
-    )
+    row = schedule_attempt(session, agent, original, 1, previous_send=sent_at, now=now)
     return {
         "outcome": "scheduled" if row.status == FollowupStatus.SCHEDULED else row.status.value,
         "followup_id": str(row.id),
@@ -247,7 +248,7 @@ def escalate(
     notify(session, row.user_id, FOLLOWUP_ESCALATED, {**payload, "agent_id": str(agent.id)})
 
 
-def after_draft_failed(session: Session, event: TaskFailed) -> None:
+def after_draft_failed(session: Session, event: TaskFailed, *, clock: Clock = system_clock) -> None:
     """A follow-up whose draft task failed goes back to the schedule, due again a day
     after the failure, where the user can also cancel or move it; the third failed draft
     of the same follow-up escalates the thread to the user instead (`draft_failed`).
@@ -282,7 +283,7 @@ def after_draft_failed(session: Session, event: TaskFailed) -> None:
         return
     row.status = FollowupStatus.SCHEDULED
     # From when it was due if that is later (a sweep replayed for a future time).
-    row.due_at = max(row.due_at, datetime.now(UTC)) + DRAFT_RETRY_DELAY
+    row.due_at = max(row.due_at, clock()) + DRAFT_RETRY_DELAY
     logger.info(
         "Follow-up draft failed; due again later",
         extra={"followup_id": str(row.id), "task_id": str(task.id), "due_at": str(row.due_at)},

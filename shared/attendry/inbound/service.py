@@ -15,9 +15,8 @@ Each email is stored once: its S3 object names it, and the row is written before
 effect in the same transaction, so a redelivered notification changes nothing.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import Clock, system_clock
 from attendry.core.observability import logger
 from attendry.db import models
 from attendry.db.enums import FollowupReason, InboundMatch
@@ -39,8 +39,6 @@ REPLY_RECEIVED = "reply.received"
 # The raw email stays in S3; what the database keeps is for reading, not an archive.
 MAX_TEXT_CHARS = 100_000
 SNIPPET_CHARS = 280
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)
@@ -237,10 +235,6 @@ def record_inbound(session: Session, stored: StoredEmail, email: InboundEmail) -
     )
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def latest_sent_to_contact(session: Session, user_id: str, contact_id: UUID) -> OutreachSent | None:
     """The newest message SES accepted for the contact (sent_at set), or None."""
     stmt = (
@@ -257,7 +251,7 @@ def latest_sent_to_contact(session: Session, user_id: str, contact_id: UUID) -> 
 
 
 def mark_replied(
-    session: Session, user_id: str, contact_id: UUID, *, clock: Clock = _utc_now
+    session: Session, user_id: str, contact_id: UUID, *, clock: Clock = system_clock
 ) -> ReplyRecorded:
     """The user says the contact answered (by phone, from another address...): the same
     effects as a matched reply, on the latest message sent to the contact; idempotent."""

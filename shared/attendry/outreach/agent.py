@@ -58,11 +58,11 @@ def draft_outreach(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
                 code="contact_without_email",
             )
         event = _event(session, task.user_id, task.opportunity_id)
-        request = _draft_request(contact, event, settings, wanted.instructions)
+        request = _draft_request(contact, event, settings, wanted.instructions, runtime.clock())
         recipient = contact.email if wanted.channel is Channel.EMAIL else None
 
     if is_metered(runtime.drafter):
-        enforce_llm_limits(task, runtime.limits)
+        enforce_llm_limits(task, runtime.limits, runtime.clock())
     result = runtime.drafter.draft(request)
 
     with session_scope() as session:
@@ -111,6 +111,7 @@ def _draft_request(
     event: Opportunity | None,
     settings: OutreachSettings,
     instructions: str | None,
+    now: datetime,
 ) -> DraftRequest:
     try:
         return DraftRequest(
@@ -118,7 +119,7 @@ def _draft_request(
             event=None if event is None else event_info(event),
             style=agent_style(settings),
             instructions=instructions,
-            days_until_event=days_until(event),
+            days_until_event=days_until(event, now),
         )
     except ValidationError as error:
         raise TaskFailedError(
@@ -167,10 +168,10 @@ def event_info(event: Opportunity) -> EventInfo:
     )
 
 
-def days_until(event: Opportunity | None) -> int | None:
+def days_until(event: Opportunity | None, now: datetime) -> int | None:
     if event is None or event.starts_at is None:
         return None
-    return (event.starts_at.astimezone(UTC).date() - datetime.now(UTC).date()).days
+    return (event.starts_at.astimezone(UTC).date() - now.astimezone(UTC).date()).days
 
 
 def store_draft(

@@ -9,7 +9,7 @@ crash between the commit and the queue leaves an approved draft without a messag
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import Connection, Engine, and_, or_, select, update
@@ -21,6 +21,7 @@ from attendry.agents.settings import (
     sender_display_name,
     settings_for,
 )
+from attendry.core.clock import system_clock
 from attendry.core.errors import ConflictError
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
@@ -135,7 +136,7 @@ def approve_draft(
     an unsafe subject, sender or recipient name (422, naming the field),
     `recipient_suppressed`, `sending_paused`, `daily_send_cap_reached` (409).
     """
-    now = now or datetime.now(UTC)
+    now = now or system_clock()
     draft = get_owned(session, OutreachDraft, user_id, draft_id, noun=DRAFT, for_update=True)
     _refuse_unless(draft, DraftStatus.PENDING_APPROVAL, "approved")
     if draft.channel == Channel.EMAIL:

@@ -1,6 +1,5 @@
 """Routes of the Planning agent: ranked events, a plan per event, delegation, activity."""
 
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated
 from uuid import UUID
@@ -8,6 +7,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from attendry.core.clock import system_clock
 from attendry.db.engine import read_scope, session_scope
 from attendry.http.auth import current_user_id
 from attendry.http.params import DEFAULT_LIMIT, Limit, RankCursorParam
@@ -48,7 +48,7 @@ def list_recommendations(
 ) -> Page[RankedOpportunity]:
     with read_scope() as session:
         ranked, next_cursor = planning.ranked_opportunities(
-            session, current_user_id(router), datetime.now(UTC), limit=limit, cursor=cursor
+            session, current_user_id(router), system_clock(), limit=limit, cursor=cursor
         )
         items = [
             RankedOpportunity(
@@ -70,9 +70,7 @@ def list_recommendations(
 )
 def get_recommendation(opportunity_id: UUID) -> OpportunityRecommendation:
     with read_scope() as session:
-        plan = planning.plan_for(
-            session, current_user_id(router), opportunity_id, datetime.now(UTC)
-        )
+        plan = planning.plan_for(session, current_user_id(router), opportunity_id, system_clock())
         return OpportunityRecommendation(
             opportunity_id=plan.opportunity.id,
             score=plan.assessment.score,
@@ -121,7 +119,7 @@ def delegate(
             current_user_id(router),
             opportunity_id,
             body or DelegateRequest(),
-            datetime.now(UTC),
+            system_clock(),
         )
         result = DelegationResult(
             opportunity_id=done.opportunity.id,

@@ -26,7 +26,6 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, urlsplit
 
@@ -35,6 +34,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
+
+from attendry.core.clock import Clock, system_clock
 
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
@@ -77,7 +78,6 @@ LOCAL_SIGNING_CERT_NAME = "sns.attendry.local"
 DEFAULT_CACHE_SIZE = 16
 
 FetchCertificate = Callable[[str], bytes]
-Clock = Callable[[], datetime]
 
 
 class SnsMessageError(ValueError):
@@ -236,7 +236,7 @@ class SnsSignatureVerifier:
         fetch_certificate: FetchCertificate,
         *,
         local_endpoint: str | None = None,
-        clock: Clock = lambda: datetime.now(UTC),
+        clock: Clock = system_clock,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self._fetch = fetch_certificate

@@ -1,9 +1,8 @@
 """The user's email sending: whether account safety paused it, the rates, and resuming."""
 
-from datetime import UTC, datetime
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from attendry.core.clock import system_clock
 from attendry.db.engine import read_scope, session_scope
 from attendry.http.auth import current_user_id
 from attendry.sending.account_safety import SendingStatus, resume_sending, sending_status
@@ -45,7 +44,7 @@ def _shown(status: SendingStatus) -> SendingState:
 )
 def get_sending() -> SendingState:
     with read_scope() as session:
-        return _shown(sending_status(session, current_user_id(router), datetime.now(UTC)))
+        return _shown(sending_status(session, current_user_id(router), system_clock()))
 
 
 @router.post(
@@ -60,4 +59,4 @@ def get_sending() -> SendingState:
 )
 def resume() -> SendingState:
     with session_scope() as session:
-        return _shown(resume_sending(session, current_user_id(router), datetime.now(UTC)))
+        return _shown(resume_sending(session, current_user_id(router), system_clock()))

@@ -9,7 +9,7 @@ over, nothing of this one is kept.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from sqlalchemy import Update, func, select, update
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import AgentSettings, settings_for
+from attendry.core.clock import Clock, system_clock
 from attendry.core.errors import DomainError
 from attendry.core.observability import metrics
 from attendry.db.engine import session_scope
@@ -51,6 +52,7 @@ class AgentRuntime:
     drafter: Drafter
     prices: LlmSettings
     limits: LlmLimitSettings
+    clock: Clock = system_clock
 
 
 TaskHandler = Callable[[AgentTask, AgentRuntime], dict[str, Any]]
@@ -196,14 +198,14 @@ def count_llm_spend(calls: int, tokens: int, cost: Decimal) -> None:
     metrics.add_metric(name="LlmCostUsd", unit=MetricUnit.NoUnit, value=float(cost))
 
 
-def enforce_llm_limits(task: AgentTask, limits: LlmLimitSettings) -> None:
+def enforce_llm_limits(task: AgentTask, limits: LlmLimitSettings, now: datetime) -> None:
     """Refuse an LLM call over the user's monthly budget (fails) or call rate (waits).
 
     The user hears of each once: the budget once a month, the rate once a minute. Checked
     before the call, so concurrent tasks of one user may overshoot the rate by a few calls.
     """
     with session_scope() as session:
-        refusal = _llm_refusal(session, task, limits, datetime.now(UTC))
+        refusal = _llm_refusal(session, task, limits, now)
     if refusal is not None:
         raise refusal
 

@@ -1,9 +1,8 @@
 """The user's LLM usage this month against the budget."""
 
-from datetime import UTC, datetime
-
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from attendry.core.clock import system_clock
 from attendry.db.engine import read_scope
 from attendry.http.auth import current_user_id
 from attendry.usage.schemas import Usage
@@ -19,5 +18,5 @@ router = Router()
 def get_usage() -> Usage:
     with read_scope() as session:
         return usage_summary(
-            session, current_user_id(router), now=datetime.now(UTC), limits=llm_limit_settings()
+            session, current_user_id(router), now=system_clock(), limits=llm_limit_settings()
         )

@@ -17,7 +17,8 @@ from attendry.suppression.rules import complaint_suppresses
 
 @dataclass(frozen=True)
 class SentFacts:
-    """What is recorded about a sent email now (the fields an event can change)."""
+    """What is recorded about a sent email now: the fields an event can change, listed
+    here only. delivery/store.py reads and writes the sent row's columns of these names."""
 
     delivery_status: DeliveryStatus
     delivered_at: datetime | None = None

@@ -10,7 +10,7 @@ the ORM session `orm_session` opens inside the same transaction.
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -30,17 +30,8 @@ from attendry.delivery.schemas import SesEvent
 _SES_EVENTS = Base.metadata.tables[SesEventRow.__tablename__]
 _SENT = Base.metadata.tables[OutreachSent.__tablename__]
 _COLUMN_OF = {attr.key: attr.columns[0].name for attr in inspect(OutreachSent).column_attrs}
-_SENT_FIELDS = (
-    "id",
-    "user_id",
-    "delivery_status",
-    "delivered_at",
-    "opened_at",
-    "clicked_at",
-    "bounced_at",
-    "complained_at",
-    "meta",
-)
+_FACT_FIELDS = tuple(field.name for field in fields(SentFacts))
+_SENT_FIELDS = ("id", "user_id", *_FACT_FIELDS)
 """What every event needs of its row; the rest is read only for a bounce or complaint."""
 _LOCK_BY_SES_MESSAGE_ID = (
     f"SELECT {', '.join(_COLUMN_OF[name] for name in _SENT_FIELDS)} FROM {_SENT.name}"
@@ -63,39 +54,24 @@ _STORE_NOTIFICATION = (
 
 @dataclass
 class SentEmail:
-    """The locked sent row's fields that every event reads, kept up to date as it changes."""
+    """The locked sent row: whose it is, and its facts (`SentFacts` lists them, once) kept
+    up to date as events change them."""
 
     id: UUID
     user_id: str
-    delivery_status: DeliveryStatus
-    delivered_at: datetime | None
-    opened_at: datetime | None
-    clicked_at: datetime | None
-    bounced_at: datetime | None
-    complained_at: datetime | None
-    meta: dict[str, Any]
+    facts: SentFacts
 
     @classmethod
     def of(cls, sent: OutreachSent) -> "SentEmail":
-        return cls(**{name: getattr(sent, name) for name in _SENT_FIELDS})
+        facts = SentFacts(**{name: getattr(sent, name) for name in _FACT_FIELDS})
+        return cls(sent.id, sent.user_id, facts)
 
     @classmethod
     def from_row(cls, row: Sequence[Any]) -> "SentEmail":
-        fields = dict(zip(_SENT_FIELDS, row, strict=True))
-        fields["delivery_status"] = DeliveryStatus(fields["delivery_status"])
-        return cls(**fields)
-
-    @property
-    def facts(self) -> SentFacts:
-        return SentFacts(
-            delivery_status=self.delivery_status,
-            delivered_at=self.delivered_at,
-            opened_at=self.opened_at,
-            clicked_at=self.clicked_at,
-            bounced_at=self.bounced_at,
-            complained_at=self.complained_at,
-            meta=self.meta,
-        )
+        sent_id, user_id, *values = row
+        facts = dict(zip(_FACT_FIELDS, values, strict=True))
+        facts["delivery_status"] = DeliveryStatus(facts["delivery_status"])
+        return cls(sent_id, user_id, SentFacts(**facts))
 
 
 def lock_by_ses_message_id(connection: Connection, event: SesEvent) -> SentEmail | None:
@@ -165,5 +141,6 @@ def save_changes(connection: Connection, sent: SentEmail, changes: dict[str, Any
                 **{f"new_{name}": driver_value(value) for name, value in changes.items()},
             },
         )
-    for name, value in changes.items():
-        setattr(sent, name, value)
+    sent.facts = replace(
+        sent.facts, **{name: value for name, value in changes.items() if name in _FACT_FIELDS}
+    )

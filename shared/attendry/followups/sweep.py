@@ -32,7 +32,7 @@ from attendry.db.enums import FollowupStatus, TaskType
 from attendry.db.models import Agent, FollowupSchedule, OutreachSent, UserSendingState
 from attendry.followups.history import followup_settings, thread_event
 from attendry.followups.service import draft_task_key, escalate
-from attendry.followups.settings import SweepSettings, sweep_settings
+from attendry.followups.settings import SweepSettings
 from attendry.followups.stops import Stop, Wait, review, stop
 from attendry.platform.sqs import SqsQueue
 from attendry.tasks.service import add_queued_task, enqueue_task
@@ -71,9 +71,8 @@ def due_followups(
 
 
 def sweep_followups(
-    now: datetime, *, settings: SweepSettings | None = None, queue: SqsQueue | None = None
+    now: datetime, *, settings: SweepSettings, queue: SqsQueue | None = None
 ) -> SweepResult:
-    settings = settings or sweep_settings()
     outcomes: Counter[str] = Counter()
     claimed = 0
     waiting: list[UUID] = []

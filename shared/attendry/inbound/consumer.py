@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.email.inbound import parse_inbound_email
-from attendry.email.settings import EmailSettings, email_settings
+from attendry.email.settings import EmailSettings
 from attendry.inbound.service import InboundResult, StoredEmail, record_inbound
 from attendry.inbound.settings import InboundSettings
 from attendry.platform.queue import Acknowledge, Outcome, Park, QueueConsumer
@@ -85,12 +85,12 @@ class InboundMailConsumer(QueueConsumer[ReceiptNotification, InboundResult]):
         *,
         settings: InboundSettings,
         dead_letters: SqsQueue,
-        email: EmailSettings | None = None,
+        email: EmailSettings,
         engine: Engine | None = None,
     ) -> None:
         super().__init__(dead_letters=dead_letters)
         self.settings = settings
-        self._email = email
+        self.email = email
         self.engine = engine
 
     def parse(self, record: SQSRecord) -> ReceiptNotification:
@@ -110,7 +110,7 @@ class InboundMailConsumer(QueueConsumer[ReceiptNotification, InboundResult]):
         email = parse_inbound_email(
             raw,
             envelope_recipients=message.receipt.recipients,
-            settings=self._email or email_settings(),
+            settings=self.email,
         )
         stored = StoredEmail(
             bucket=action.bucket_name,

@@ -239,8 +239,8 @@ def _queue_after_commit(session: Session, draft_id: UUID, queue: SqsQueue | None
 def redrive_approved_drafts(
     now: datetime,
     *,
-    queue: SqsQueue | None = None,
-    settings: SendingSettings | None = None,
+    queue: SqsQueue,
+    settings: SendingSettings,
     engine: Engine | None = None,
 ) -> int:
     """Queue again the email drafts no message is carrying any more; how many.
@@ -254,7 +254,6 @@ def redrive_approved_drafts(
     alone for the grace period. Users whose sending is paused are skipped: their drafts
     wait, and go out on the first pass after a resume.
     """
-    settings = settings or sending_settings()
     after = timedelta(seconds=settings.redrive_after_s)
     stuck = timedelta(seconds=settings.reconcile_grace_s) + after
     paused = select(UserSendingState.user_id).where(UserSendingState.paused)
@@ -291,4 +290,4 @@ def redrive_approved_drafts(
     if not draft_ids:
         return 0
     logger.info("Re-driving email drafts", extra={"count": len(draft_ids)})
-    return enqueue_sends(draft_ids, queue=queue or send_queue(settings))
+    return enqueue_sends(draft_ids, queue=queue)

@@ -21,14 +21,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import sender_display_name
-from attendry.core.clock import Clock, system_clock
+from attendry.core.clock import Clock
 from attendry.core.errors import InvalidInputError
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
 from attendry.db.enums import Channel, DeliveryStatus, DraftStatus, FollowupReason
 from attendry.db.models import Agent, Contact, OutreachDraft, OutreachSent
 from attendry.email.message import build_outreach_email
-from attendry.email.settings import EmailSettings, email_settings
+from attendry.email.settings import EmailSettings
 from attendry.platform.ses import (
     SesClient,
     SesOutcomeUnknownError,
@@ -42,7 +42,7 @@ from attendry.sending.outcomes import (
     settle_from_row,
 )
 from attendry.sending.policy import find_suppression, paused_sending, suppression_refusal
-from attendry.sending.settings import SendingSettings, sending_settings
+from attendry.sending.settings import SendingSettings
 
 INVALID_EMAIL = "invalid_email"
 FOLLOWUP_STOPPED = "followup_stopped"
@@ -163,32 +163,24 @@ class Sender:
         self,
         *,
         threads: FollowupThreads,
+        settings: SendingSettings,
+        email: EmailSettings,
+        clock: Clock,
         ses: EmailSender | None = None,
-        settings: SendingSettings | None = None,
-        email: EmailSettings | None = None,
         engine: Engine | None = None,
-        clock: Clock = system_clock,
     ) -> None:
         self.threads = threads
-        self._ses = ses
-        self._settings = settings
-        self._email = email
-        self.engine = engine
+        self.settings = settings
+        self.email = email
         self.clock = clock
+        self._ses = ses
+        self.engine = engine
 
     @property
     def ses(self) -> EmailSender:
         if self._ses is None:
             self._ses = SesClient()
         return self._ses
-
-    @property
-    def settings(self) -> SendingSettings:
-        return self._settings or sending_settings()
-
-    @property
-    def email(self) -> EmailSettings:
-        return self._email or email_settings()
 
     def send_draft(self, draft_id: UUID) -> SendResult:
         now = self.clock()

@@ -21,6 +21,7 @@ from attendry.db.models import (
     OutreachSent,
 )
 from attendry.email.reply_address import make_reply_address, make_unsubscribe_mailto_address
+from attendry.email.settings import email_settings
 from attendry.inbound.consumer import InboundMailConsumer
 from attendry.inbound.service import REPLY_RECEIVED
 from attendry.inbound.settings import InboundSettings
@@ -108,6 +109,7 @@ def consumer(inbox: Inbox) -> InboundMailConsumer:
     return InboundMailConsumer(
         settings=InboundSettings(INBOUND_MAIL_BUCKET=inbox.bucket, INBOUND_MAIL_DLQ_URL="unused"),
         dead_letters=inbox.aws.dead_letters,
+        email=email_settings(),
     )
 
 

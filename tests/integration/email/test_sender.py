@@ -35,7 +35,7 @@ from attendry.db.models import (
     UserSendingState,
 )
 from attendry.email.reply_address import parse_reply_address
-from attendry.email.settings import EmailSettings
+from attendry.email.settings import EmailSettings, email_settings
 from attendry.followups.threads import ScheduledThreads
 from attendry.outreach.service import approve_draft, redrive_approved_drafts
 from attendry.platform.ses import SesClient, SesOutcomeUnknownError, SesTransientError
@@ -119,7 +119,11 @@ def consumer_with(
 ) -> Callable[..., SendMessageConsumer]:
     def build(ses: Any, email: EmailSettings | None = None) -> SendMessageConsumer:
         sender = Sender(
-            threads=ScheduledThreads(), ses=ses, settings=settings, email=email, clock=clock
+            threads=ScheduledThreads(),
+            ses=ses,
+            settings=settings,
+            email=email or email_settings(),
+            clock=clock,
         )
         return SendMessageConsumer(
             sender=sender, queue=aws.queue, dead_letters=aws.dead_letters, settings=settings
@@ -279,7 +283,13 @@ def test_two_senders_racing_for_one_draft_send_it_once(
     # Given one approved draft and two Sender instances (two concurrent Lambda invocations)
     draft = approved(aws, outreach, session)
     senders = [
-        Sender(threads=ScheduledThreads(), ses=ses, settings=settings, clock=clock)
+        Sender(
+            threads=ScheduledThreads(),
+            ses=ses,
+            settings=settings,
+            email=email_settings(),
+            clock=clock,
+        )
         for _ in range(2)
     ]
 

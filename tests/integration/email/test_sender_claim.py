@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import OutreachDraft, OutreachSent
+from attendry.email.settings import email_settings
 from attendry.followups.threads import ScheduledThreads
 from attendry.platform.ses import SesClient
 from attendry.sending.outcomes import record_ses_acceptance
@@ -33,7 +34,11 @@ def sender(aws: Aws, clock: Clock) -> Sender:
         reconcile_grace_s=GRACE_S,
     )
     return Sender(
-        threads=ScheduledThreads(), ses=SesClient(aws.sesv2), settings=settings, clock=clock
+        threads=ScheduledThreads(),
+        ses=SesClient(aws.sesv2),
+        settings=settings,
+        email=email_settings(),
+        clock=clock,
     )
 
 

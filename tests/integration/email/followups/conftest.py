@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import system_clock
 from attendry.db.enums import (
     AgentType,
     Channel,
@@ -43,7 +44,7 @@ from attendry.db.models import (
 )
 from attendry.drafting import OfflineDrafter, llm_settings
 from attendry.email.message import ses_message_id_header
-from attendry.email.settings import EmailSettings
+from attendry.email.settings import EmailSettings, email_settings
 from attendry.followups.settings import SweepSettings
 from attendry.followups.sweep import SweepResult, sweep_followups
 from attendry.followups.threads import ScheduledThreads
@@ -312,7 +313,8 @@ def send_queued(aws: Aws) -> Callable[..., dict[str, Any]]:
                 threads=ScheduledThreads(),
                 ses=SesClient(aws.sesv2),
                 settings=settings,
-                email=email,
+                email=email or email_settings(),
+                clock=system_clock,
             ),
             queue=aws.queue,
             dead_letters=aws.dead_letters,

@@ -22,7 +22,7 @@ from attendry.core.errors import InvalidInputError
 from attendry.email.header_encoding import EncodedHeader, mailbox, unstructured
 from attendry.email.headers import check_address, check_header_value, format_message_id
 from attendry.email.reply_address import make_reply_address, make_unsubscribe_mailto_address
-from attendry.email.settings import EmailSettings, email_settings
+from attendry.email.settings import EmailSettings
 from attendry.email.unsubscribe import make_unsubscribe_token, unsubscribe_url
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def build_outreach_email(
     references: Sequence[str] = (),
     from_address: str | None = None,
     footer_template: str = DEFAULT_FOOTER_TEMPLATE,
-    settings: EmailSettings | None = None,
+    settings: EmailSettings,
     now: datetime | None = None,
 ) -> EmailMessage:
     """One sent row's email; raises UnsafeHeaderError (naming the header) on unsafe input.
@@ -82,7 +82,6 @@ def build_outreach_email(
     References when missing, as RFC 5322 (3.6.4) asks. `footer_template` holds `{url}`,
     so the unsubscribe line can be written in the agent's language.
     """
-    settings = settings or email_settings()
     if "{url}" not in footer_template:
         raise InvalidInputError("The unsubscribe footer must contain {url}.")
     if not text.strip():

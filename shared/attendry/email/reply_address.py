@@ -18,7 +18,7 @@ from uuid import UUID
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from attendry.email._keys import derive_key
-from attendry.email.settings import EmailSettings, email_settings
+from attendry.email.settings import EmailSettings
 
 REPLY_LOCAL_PART = "reply"
 _CIPHER_KEY = b"attendry/email/address-token/v1/aes"
@@ -80,27 +80,23 @@ def _read_tagged_address(
     return _read_token(token, purpose, settings)
 
 
-def make_reply_address(sent_id: UUID, *, settings: EmailSettings | None = None) -> str:
+def make_reply_address(sent_id: UUID, *, settings: EmailSettings) -> str:
     """`reply+TOKEN@REPLY_DOMAIN`: the Reply-To of one sent email."""
-    settings = settings or email_settings()
     return _tagged_address(
         REPLY_LOCAL_PART, _make_token(sent_id, _REPLY_PURPOSE, settings), settings
     )
 
 
-def parse_reply_address(address: str, *, settings: EmailSettings | None = None) -> UUID | None:
+def parse_reply_address(address: str, *, settings: EmailSettings) -> UUID | None:
     """The sent id behind a reply address, or None if it is not one of ours or is forged."""
-    return _read_tagged_address(
-        address, REPLY_LOCAL_PART, _REPLY_PURPOSE, settings or email_settings()
-    )
+    return _read_tagged_address(address, REPLY_LOCAL_PART, _REPLY_PURPOSE, settings)
 
 
-def make_unsubscribe_mailto_address(sent_id: UUID, *, settings: EmailSettings | None = None) -> str:
+def make_unsubscribe_mailto_address(sent_id: UUID, *, settings: EmailSettings) -> str:
     """`unsubscribe+TOKEN@REPLY_DOMAIN`: the mailto form of List-Unsubscribe.
 
     It names only the sent row; the inbound function learns user and recipient from it.
     """
-    settings = settings or email_settings()
     return _tagged_address(
         settings.unsubscribe_mailto_local_part,
         _make_token(sent_id, _UNSUBSCRIBE_PURPOSE, settings),
@@ -108,11 +104,8 @@ def make_unsubscribe_mailto_address(sent_id: UUID, *, settings: EmailSettings | 
     )
 
 
-def parse_unsubscribe_mailto_address(
-    address: str, *, settings: EmailSettings | None = None
-) -> UUID | None:
+def parse_unsubscribe_mailto_address(address: str, *, settings: EmailSettings) -> UUID | None:
     """The sent id behind an unsubscribe mailto address, or None."""
-    settings = settings or email_settings()
     return _read_tagged_address(
         address, settings.unsubscribe_mailto_local_part, _UNSUBSCRIBE_PURPOSE, settings
     )

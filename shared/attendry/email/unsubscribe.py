@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from attendry.core.clock import system_clock
 from attendry.core.errors import NotFoundError
 from attendry.email._keys import derive_key
-from attendry.email.settings import EmailSettings, email_settings
+from attendry.email.settings import EmailSettings
 
 _KEY_PURPOSE = b"attendry/email/unsubscribe-token/v1"
 _VERSION = b"\x01"
@@ -64,7 +64,7 @@ def make_unsubscribe_token(
     user_id: str,
     recipient: str,
     issued_at: datetime | None = None,
-    settings: EmailSettings | None = None,
+    settings: EmailSettings,
 ) -> str:
     """A URL-safe token (base64url, no padding) carrying the claims, for one sent email."""
     issued = issued_at or system_clock()
@@ -77,13 +77,11 @@ def make_unsubscribe_token(
         + recipient.encode("utf-8")
     )
     nonce = os.urandom(_NONCE_BYTES)
-    sealed = _aead(settings or email_settings()).encrypt(nonce, plaintext, _ASSOCIATED_DATA)
+    sealed = _aead(settings).encrypt(nonce, plaintext, _ASSOCIATED_DATA)
     return _encode(_VERSION + nonce + sealed)
 
 
-def read_unsubscribe_token(
-    token: str, *, settings: EmailSettings | None = None
-) -> UnsubscribeClaims:
+def read_unsubscribe_token(token: str, *, settings: EmailSettings) -> UnsubscribeClaims:
     """The claims of a genuine token; InvalidTokenError for anything else."""
     if not _TOKEN_SHAPE.match(token):
         raise InvalidTokenError("This unsubscribe link is not valid.")
@@ -99,7 +97,7 @@ def read_unsubscribe_token(
         raise InvalidTokenError("This unsubscribe link is not valid.")
     nonce, sealed = raw[1 : 1 + _NONCE_BYTES], raw[1 + _NONCE_BYTES :]
     try:
-        plaintext = _aead(settings or email_settings()).decrypt(nonce, sealed, _ASSOCIATED_DATA)
+        plaintext = _aead(settings).decrypt(nonce, sealed, _ASSOCIATED_DATA)
     except InvalidTag as error:
         raise InvalidTokenError("This unsubscribe link is not valid.") from error
     sent, issued, user_len = _HEAD.unpack_from(plaintext)
@@ -112,6 +110,6 @@ def read_unsubscribe_token(
     )
 
 
-def unsubscribe_url(token: str, *, settings: EmailSettings | None = None) -> str:
+def unsubscribe_url(token: str, *, settings: EmailSettings) -> str:
     """The https one-click link (RFC 8058) that the API's unsubscribe routes serve."""
-    return f"{(settings or email_settings()).public_base_url}/unsubscribe/{token}"
+    return f"{settings.public_base_url}/unsubscribe/{token}"

@@ -17,7 +17,7 @@ from attendry.agents.settings import sender_display_name
 from attendry.core.observability import logger
 from attendry.db.enums import FollowupReason, SuppressionReason, SuppressionScope
 from attendry.db.models import Agent, EmailSuppression, OutreachSent
-from attendry.email.settings import EmailSettings, email_settings
+from attendry.email.settings import EmailSettings
 from attendry.email.unsubscribe import UnsubscribeClaims
 from attendry.notifications.service import notify
 from attendry.platform.domain_events import ConversationEnded, publish
@@ -72,14 +72,14 @@ def is_unsubscribed(session: Session, user_id: str, address: str) -> bool:
 
 
 def describe_unsubscribe(
-    session: Session, claims: UnsubscribeClaims, settings: EmailSettings | None = None
+    session: Session, claims: UnsubscribeClaims, settings: EmailSettings
 ) -> UnsubscribeView:
     """The page's content for a genuine token; it changes nothing (link scanners GET it)."""
     sent = _sent_row(session, claims.sent_id, claims.user_id)
     return UnsubscribeView(
         address=claims.recipient,
         sender_name=_sender_name(session, sent),
-        sender_address=(settings or email_settings()).from_address,
+        sender_address=settings.from_address,
         unsubscribed=is_unsubscribed(session, claims.user_id, claims.recipient),
     )
 

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from attendry.email.message import build_outreach_email
+from attendry.email.settings import email_settings
 from attendry.platform.ses import SesClient
 from attendry_local.local_routes import LocalRequest, LocalRoutes
 from attendry_local.outbox import register_outbox_route
@@ -41,6 +42,7 @@ def test_the_outbox_shows_each_accepted_email_with_headers_and_parts(aws: Aws) -
         subject="Compilers at DevWeek",
         text="Hi Grace,\n\nWould you speak at DevWeek?",
         html="<p>Hi Grace</p>",
+        settings=email_settings(),
     )
     ses_message_id = SesClient(aws.sesv2).send_raw(
         raw=message.as_bytes(),

@@ -142,7 +142,7 @@ def test_a_reply_to_the_reply_address_is_matched_counted_and_stops_the_followups
     other_thread.contact_id = someone_else.id
     session.commit()
     unrelated = followup(session, outreach, other_thread)
-    reply_to = make_reply_address(sent.id)
+    reply_to = make_reply_address(sent.id, settings=email_settings())
     received_at = datetime(2026, 11, 27, 9, 12, 33, 936000, tzinfo=UTC)
     raw = reply_email(sender=f"Jonas Berg <{CONTACT}>", to=[reply_to])
 
@@ -221,7 +221,7 @@ def test_an_auto_reply_is_recorded_but_does_not_count(
     inbox: Inbox, outreach: Outreach, session: Session, sent: OutreachSent
 ) -> None:
     scheduled = followup(session, outreach, sent)
-    reply_to = make_reply_address(sent.id)
+    reply_to = make_reply_address(sent.id, settings=email_settings())
     raw = reply_email(
         sender=CONTACT,
         to=[reply_to],
@@ -265,7 +265,7 @@ def test_mail_that_matches_no_thread_is_kept_without_an_owner(
 def test_a_forged_reply_address_matches_nothing(
     inbox: Inbox, session: Session, sent: OutreachSent
 ) -> None:
-    genuine = make_reply_address(sent.id)
+    genuine = make_reply_address(sent.id, settings=email_settings())
     local, _, domain = genuine.partition("@")
     forged = f"{local[:-1]}{'a' if local[-1] != 'a' else 'b'}@{domain}"
     raw = reply_email(sender=CONTACT, to=[forged])
@@ -280,7 +280,7 @@ def test_a_forged_reply_address_matches_nothing(
 def test_only_the_first_reply_sets_response_received_at(
     inbox: Inbox, outreach: Outreach, session: Session, sent: OutreachSent
 ) -> None:
-    reply_to = make_reply_address(sent.id)
+    reply_to = make_reply_address(sent.id, settings=email_settings())
     early = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
     late = early + timedelta(hours=3)
 
@@ -310,7 +310,7 @@ def test_only_the_first_reply_sets_response_received_at(
 def test_the_same_notice_twice_changes_nothing(
     inbox: Inbox, outreach: Outreach, session: Session, sent: OutreachSent
 ) -> None:
-    reply_to = make_reply_address(sent.id)
+    reply_to = make_reply_address(sent.id, settings=email_settings())
     notice = inbox.receive(reply_email(sender=CONTACT, to=[reply_to]), [reply_to])
 
     first = deliver(inbox, notice)
@@ -326,7 +326,7 @@ def test_mail_to_the_unsubscribe_mailto_address_unsubscribes_for_that_user(
     inbox: Inbox, outreach: Outreach, session: Session, sent: OutreachSent
 ) -> None:
     scheduled = followup(session, outreach, sent)
-    mailto = make_unsubscribe_mailto_address(sent.id)
+    mailto = make_unsubscribe_mailto_address(sent.id, settings=email_settings())
     raw = reply_email(sender=CONTACT, to=[mailto], subject="unsubscribe", text="")
 
     result = deliver(inbox, inbox.receive(raw, [mailto]))
@@ -356,7 +356,7 @@ def test_a_batch_with_bad_notices_parks_them_and_processes_the_rest(
     session: Session,
     sent: OutreachSent,
 ) -> None:
-    reply_to = make_reply_address(sent.id)
+    reply_to = make_reply_address(sent.id, settings=email_settings())
     good = inbox.receive(reply_email(sender=CONTACT, to=[reply_to]), [reply_to])
     wrapped = sns_envelope(
         inbox.receive(reply_email(sender=CONTACT, to=[reply_to], text="Again"), [reply_to])
@@ -478,7 +478,7 @@ def test_marking_a_contact_nothing_was_sent_to_only_stops_followups(
 def test_a_nul_character_in_the_mail_does_not_fail_it_forever(
     inbox: Inbox, outreach: Outreach, session: Session, sent: OutreachSent
 ) -> None:
-    reply_to = make_reply_address(sent.id)
+    reply_to = make_reply_address(sent.id, settings=email_settings())
     raw = reply_email(sender=CONTACT, to=[reply_to], subject="Re: x", text="Yes\x00 please")
 
     result = deliver(inbox, inbox.receive(raw, [reply_to]))

@@ -223,7 +223,7 @@ def test_an_approved_draft_is_sent_once_with_every_header_the_spec_requires(
     assert unsubscribe.startswith("<http://127.0.0.1:3000/unsubscribe/")
     assert "<mailto:unsubscribe+" in unsubscribe
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert parse_reply_address(headers["Reply-To"]) == row.id
+    assert parse_reply_address(headers["Reply-To"], settings=email_settings()) == row.id
     assert headers["From"] == "Sam Lee <outreach@attendry.example>"
     assert headers["To"] == f"Ada Lovelace <{recipient}>"
     assert headers["Subject"] == "Your keynote at DataConf"
@@ -394,7 +394,9 @@ def test_after_the_grace_period_without_a_send_event_the_email_goes_out_once(
     row = sent_row(session, draft)
     assert row.ses_message_id == email["ses_message_id"]
     assert row.meta["send_attempt"]["number"] == 2
-    assert parse_reply_address(dict(email["headers"])["Reply-To"]) == row.id
+    assert (
+        parse_reply_address(dict(email["headers"])["Reply-To"], settings=email_settings()) == row.id
+    )
 
 
 def test_a_throttled_send_is_retried_with_backoff_and_without_waiting_for_an_event(

@@ -32,7 +32,10 @@ def sent(session: Session, outreach: Outreach) -> OutreachSent:
 
 def link(sent: OutreachSent) -> str:
     token = make_unsubscribe_token(
-        sent_id=sent.id, user_id=sent.user_id, recipient=str(sent.recipient_email)
+        sent_id=sent.id,
+        user_id=sent.user_id,
+        recipient=str(sent.recipient_email),
+        settings=email_settings(),
     )
     return f"/unsubscribe/{token}"
 

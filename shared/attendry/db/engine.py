@@ -43,13 +43,12 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
-def database_url(settings: DatabaseSettings | None = None) -> URL:
+def database_url(settings: DatabaseSettings) -> URL:
     """DATABASE_URL if set (local, tests); else RDS Proxy as DB_USER over TLS.
 
     The proxy's URL has no password: `create_database_engine` gives each new connection an
     IAM token instead, since a token is only accepted for 15 minutes.
     """
-    settings = settings or database_settings()
     if settings.database_url:
         return normalize_url(settings.database_url)
     host, port, username = _proxy_login(settings)
@@ -111,7 +110,7 @@ def sign_in_with_tokens(engine: Engine, token: Callable[[], str]) -> None:
 
 
 def create_database_engine(
-    settings: DatabaseSettings | None = None,
+    settings: DatabaseSettings,
     *,
     auth_token: Callable[[], str] | None = None,
     **options: Any,
@@ -119,7 +118,6 @@ def create_database_engine(
     """An engine for the configured database: DATABASE_URL as given, or RDS Proxy signed
     in to with IAM tokens (`auth_token`, by default `RdsAuthToken` for DB_HOST and DB_USER).
     `options` go to `create_engine`."""
-    settings = settings or database_settings()
     engine = create_engine(database_url(settings), **options)
     if not settings.database_url:
         sign_in_with_tokens(engine, auth_token or RdsAuthToken(*_proxy_login(settings)))

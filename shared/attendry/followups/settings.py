@@ -1,7 +1,5 @@
 """Configuration of agent messaging and of the follow-up sweep."""
 
-from functools import lru_cache
-
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,8 +23,3 @@ class SweepSettings(BaseSettings):
         alias="FOLLOWUP_SWEEP_MAX_BATCHES",
         description="Batches per run; what is left is taken by the next run, 5 minutes later.",
     )
-
-
-@lru_cache(maxsize=1)
-def sweep_settings() -> SweepSettings:
-    return SweepSettings()

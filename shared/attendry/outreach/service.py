@@ -206,8 +206,11 @@ def get_sent(session: Session, user_id: str, sent_id: UUID) -> OutreachSent:
     return get_owned(session, OutreachSent, user_id, sent_id, noun=SENT)
 
 
-def send_queue(settings: SendingSettings | None = None) -> SqsQueue:
-    return SqsQueue((settings or sending_settings()).queue_url())
+def send_queue() -> SqsQueue:
+    """The EmailSend queue of the process's settings: where the API's approvals, and the
+    agent worker's automatic ones, queue their drafts (the Sender and the re-drive get
+    theirs from their cold start)."""
+    return SqsQueue(sending_settings().queue_url())
 
 
 def enqueue_sends(draft_ids: Sequence[UUID], *, queue: SqsQueue | None = None) -> int:

@@ -37,7 +37,7 @@ from attendry.sending.rates import (
     reasons_to_pause,
     sample_of,
 )
-from attendry.sending.settings import AccountSafetySettings, account_safety_settings
+from attendry.sending.settings import AccountSafetySettings
 
 SENDING_PAUSED = "sending.paused"
 SENDING_RESUMED = "sending.resumed"
@@ -112,9 +112,8 @@ def recent_sample(
 
 
 def sending_status(
-    session: Session, user_id: str, now: datetime, settings: AccountSafetySettings | None = None
+    session: Session, user_id: str, now: datetime, settings: AccountSafetySettings
 ) -> SendingStatus:
-    settings = settings or account_safety_settings()
     paused, reason, paused_at, resumed_at = _state(session, user_id)
     since = _counted_since(resumed_at, now, settings)
     return SendingStatus(
@@ -152,7 +151,7 @@ def _rates_payload(status: SendingStatus) -> dict[str, Any]:
 
 
 def pause_if_unsafe(
-    session: Session, user_id: str, now: datetime, settings: AccountSafetySettings | None = None
+    session: Session, user_id: str, now: datetime, settings: AccountSafetySettings
 ) -> bool:
     """Pause the user's sending if a rate is over its limit; True if this call paused it."""
     status = sending_status(session, user_id, now, settings)
@@ -199,7 +198,7 @@ def pause_if_unsafe(
 
 
 def resume_sending(
-    session: Session, user_id: str, now: datetime, settings: AccountSafetySettings | None = None
+    session: Session, user_id: str, now: datetime, settings: AccountSafetySettings
 ) -> SendingStatus:
     """Resume a paused user's sending (idempotent); rates then count only later sends."""
     state = session.get(UserSendingState, user_id, with_for_update=True)

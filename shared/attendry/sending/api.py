@@ -7,6 +7,7 @@ from attendry.db.engine import read_scope, session_scope
 from attendry.http.auth import current_user_id
 from attendry.sending.account_safety import SendingStatus, resume_sending, sending_status
 from attendry.sending.schemas import SendingLimits, SendingRates, SendingState
+from attendry.sending.settings import account_safety_settings
 
 router = Router()
 TAGS = ["sending"]
@@ -44,7 +45,11 @@ def _shown(status: SendingStatus) -> SendingState:
 )
 def get_sending() -> SendingState:
     with read_scope() as session:
-        return _shown(sending_status(session, current_user_id(router), system_clock()))
+        return _shown(
+            sending_status(
+                session, current_user_id(router), system_clock(), account_safety_settings()
+            )
+        )
 
 
 @router.post(
@@ -59,4 +64,8 @@ def get_sending() -> SendingState:
 )
 def resume() -> SendingState:
     with session_scope() as session:
-        return _shown(resume_sending(session, current_user_id(router), system_clock()))
+        return _shown(
+            resume_sending(
+                session, current_user_id(router), system_clock(), account_safety_settings()
+            )
+        )

@@ -24,7 +24,7 @@ from attendry.db.owned import get_owned, list_owned, require_owned
 from attendry.db.pagination import KeysetPage
 from attendry.platform.sqs import SqsQueue
 from attendry.tasks.schemas import TaskCreate
-from attendry.tasks.settings import TaskSettings, task_settings
+from attendry.tasks.settings import task_settings
 
 NOUN = "Task"
 AGENT_FOR_TASK = {TaskType.DRAFT_OUTREACH: AgentType.OUTREACH}
@@ -35,8 +35,11 @@ CORRELATION_ID_ATTRIBUTE = "correlation_id"
 InputRow = TypeVar("InputRow", Contact, Opportunity)
 
 
-def agent_tasks_queue(settings: TaskSettings | None = None) -> SqsQueue:
-    return SqsQueue((settings or task_settings()).queue_url())
+def agent_tasks_queue() -> SqsQueue:
+    """The AgentTasks queue of the process's settings: where the API's assignments and the
+    planning pass queue tasks (the worker, the sweep and the re-drive get theirs from
+    their cold start)."""
+    return SqsQueue(task_settings().queue_url())
 
 
 def request_hash(agent_id: UUID, request: TaskCreate) -> str:

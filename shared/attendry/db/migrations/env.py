@@ -13,6 +13,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import URL, Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from attendry.core.config import database_settings
 from attendry.db.engine import create_database_engine, database_url, normalize_url
 from attendry.db.migrate import MIGRATION_LOCK_KEY
 from attendry.db.models import Base, EnumText
@@ -34,7 +35,7 @@ def _engine() -> Engine:
     explicit = _explicit_url()
     if explicit is not None:
         return create_engine(explicit, poolclass=NullPool)
-    return create_database_engine(poolclass=NullPool)
+    return create_database_engine(database_settings(), poolclass=NullPool)
 
 
 def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | Literal[False]:
@@ -47,7 +48,7 @@ def _render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str |
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=_explicit_url() or database_url(),
+        url=_explicit_url() or database_url(database_settings()),
         target_metadata=Base.metadata,
         literal_binds=True,
         compare_type=True,

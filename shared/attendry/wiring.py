@@ -6,6 +6,9 @@ suite), whatever its own features publish: a subscription is wired the same ever
 The change feed and webhooks of later features subscribe here too.
 """
 
+from functools import partial
+
+from attendry.core.clock import system_clock
 from attendry.db.enums import TaskType
 from attendry.followups.agent import draft_followup
 from attendry.followups.inbox import handle_message
@@ -30,10 +33,15 @@ TASK_HANDLERS: dict[TaskType, TaskHandler] = {
 }
 
 
+# The follow-up schedule's handlers read the time; built once, so subscribing is idempotent.
+_after_email_sent = partial(after_email_sent, clock=system_clock)
+_after_draft_failed = partial(after_draft_failed, clock=system_clock)
+
+
 def connect_features() -> None:
     """Subscribe every feature to the events it acts on; calling it again changes nothing."""
-    subscribe(EmailSent, after_email_sent)
+    subscribe(EmailSent, _after_email_sent)
     subscribe(SendFailed, after_send_failed)
     subscribe(DraftRejected, stop_for_rejected_draft)
-    subscribe(TaskFailed, after_draft_failed)
+    subscribe(TaskFailed, _after_draft_failed)
     subscribe(ConversationEnded, on_conversation_ended)

@@ -7,6 +7,7 @@ text a user, contact or LLM gave reads back character for character.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
@@ -55,6 +56,7 @@ def _build(**overrides: Any) -> EmailMessage:
         "subject": "Speaking at DevSummit?",
         "text": "Hi Anna,\n\nwould you speak at DevSummit?\n\nJane",
         "settings": SETTINGS,
+        "now": datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
     }
     arguments.update(overrides)
     return build_outreach_email(**arguments)

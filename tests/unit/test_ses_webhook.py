@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from attendry.core.clock import system_clock
 from attendry.delivery.parsing import MalformedSesEventError
 from attendry.delivery.webhook import (
     SesWebhook,
@@ -67,7 +68,7 @@ def confirmed() -> Recorder:
 @pytest.fixture
 def webhook(server: CertificateServer, applied: Recorder, confirmed: Recorder) -> SesWebhook:
     return SesWebhook(
-        verifier=SnsSignatureVerifier(server),
+        verifier=SnsSignatureVerifier(server, clock=system_clock),
         allowed_topics=frozenset({TOPIC_ARN}),
         confirm=confirmed,
         apply=applied,
@@ -127,10 +128,11 @@ def test_a_confirmation_sns_cannot_take_is_a_confirmation_error(
     sns: SigningIdentity, server: CertificateServer, applied: Recorder
 ) -> None:
     webhook = SesWebhook(
-        verifier=SnsSignatureVerifier(server),
+        verifier=SnsSignatureVerifier(server, clock=system_clock),
         allowed_topics=frozenset({TOPIC_ARN}),
         confirm=Recorder(fail=TimeoutError("timed out")),
         apply=applied,
+        clock=system_clock,
     )
 
     with pytest.raises(SubscriptionConfirmationError, match="timed out"):
@@ -175,9 +177,10 @@ def test_an_event_the_processing_refuses_is_malformed(
     sns: SigningIdentity, server: CertificateServer
 ) -> None:
     webhook = SesWebhook(
-        verifier=SnsSignatureVerifier(server),
+        verifier=SnsSignatureVerifier(server, clock=system_clock),
         allowed_topics=frozenset({TOPIC_ARN}),
         apply=Recorder(fail=MalformedSesEventError("Not an SES event record: eventType")),
+        clock=system_clock,
     )
 
     with pytest.raises(SnsMessageError, match="eventType"):
@@ -188,9 +191,10 @@ def test_a_failure_to_apply_is_left_to_raise_so_sns_retries(
     sns: SigningIdentity, server: CertificateServer
 ) -> None:
     webhook = SesWebhook(
-        verifier=SnsSignatureVerifier(server),
+        verifier=SnsSignatureVerifier(server, clock=system_clock),
         allowed_topics=frozenset({TOPIC_ARN}),
         apply=Recorder(fail=ConnectionError("database away")),
+        clock=system_clock,
     )
 
     with pytest.raises(ConnectionError):

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from attendry.core.clock import system_clock
 from attendry.platform.sns_signature import (
     LOCAL_SIGNING_CERT_NAME,
     SnsMessage,
@@ -41,7 +42,7 @@ def server(sns: SigningIdentity) -> CertificateServer:
 
 @pytest.fixture
 def verifier(server: CertificateServer) -> SnsSignatureVerifier:
-    return SnsSignatureVerifier(server)
+    return SnsSignatureVerifier(server, clock=system_clock)
 
 
 def parsed(envelope: dict[str, Any]) -> SnsMessage:
@@ -229,7 +230,7 @@ def test_a_certificate_url_off_the_regional_sns_host_is_refused_before_any_fetch
     # Given a message whose certificate URL is anywhere but the topic region's SNS host,
     # served with SNS's own certificate so only the URL can be what is refused
     server = CertificateServer({url: sns.pem})
-    verifier = SnsSignatureVerifier(server)
+    verifier = SnsSignatureVerifier(server, clock=system_clock)
 
     # Then it is refused, and nothing is fetched
     with pytest.raises(SnsVerificationError, match="SigningCertURL"):
@@ -241,13 +242,13 @@ def test_a_china_region_topic_takes_its_certificate_from_the_china_host() -> Non
     topic = "arn:aws-cn:sns:cn-north-1:123456789012:ses-events"
     url = "https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem"
     china = SigningIdentity(names=("sns-cn-north-1.amazonaws.com.cn",))
-    verifier = SnsSignatureVerifier(CertificateServer({url: china.pem}))
+    verifier = SnsSignatureVerifier(CertificateServer({url: china.pem}), clock=system_clock)
 
     verifier.verify(parsed(china.sign(notification(topic_arn=topic, cert_url=url))))
 
 
 def test_an_unreachable_certificate_is_refused(sns: SigningIdentity) -> None:
-    verifier = SnsSignatureVerifier(CertificateServer())
+    verifier = SnsSignatureVerifier(CertificateServer(), clock=system_clock)
 
     with pytest.raises(SnsVerificationError, match="could not be fetched"):
         verifier.verify(parsed(sns.sign(notification())))
@@ -268,7 +269,7 @@ def test_the_cache_is_bounded(sns: SigningIdentity) -> None:
     # Given a cache of one and two certificate URLs
     other_url = CERT_URL.replace("9c6465fa", "11111111")
     server = CertificateServer({CERT_URL: sns.pem, other_url: sns.pem})
-    verifier = SnsSignatureVerifier(server, cache_size=1)
+    verifier = SnsSignatureVerifier(server, cache_size=1, clock=system_clock)
 
     # When messages alternate between them
     for url in (CERT_URL, other_url, CERT_URL):
@@ -286,7 +287,7 @@ def test_an_expired_certificate_is_refused() -> None:
         not_before=datetime.now(UTC) - timedelta(days=400),
         not_after=datetime.now(UTC) - timedelta(days=1),
     )
-    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: expired.pem}))
+    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: expired.pem}), clock=system_clock)
 
     with pytest.raises(SnsVerificationError, match="expired"):
         verifier.verify(parsed(expired.sign(notification())))
@@ -314,7 +315,7 @@ def test_a_certificate_not_yet_valid_is_refused() -> None:
         not_before=datetime.now(UTC) + timedelta(days=1),
         not_after=datetime.now(UTC) + timedelta(days=400),
     )
-    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: future.pem}))
+    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: future.pem}), clock=system_clock)
 
     with pytest.raises(SnsVerificationError, match="not yet valid"):
         verifier.verify(parsed(future.sign(notification())))
@@ -327,7 +328,7 @@ def test_a_certificate_not_yet_valid_is_refused() -> None:
 def test_a_certificate_that_does_not_name_sns_is_refused(names: tuple[str, ...]) -> None:
     # Given a certificate served from the right place that names someone else
     stranger = SigningIdentity(names=names)
-    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: stranger.pem}))
+    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: stranger.pem}), clock=system_clock)
 
     with pytest.raises(SnsVerificationError, match="does not belong to SNS"):
         verifier.verify(parsed(stranger.sign(notification())))
@@ -335,20 +336,22 @@ def test_a_certificate_that_does_not_name_sns_is_refused(names: tuple[str, ...])
 
 def test_an_opt_in_region_certificate_name_is_accepted() -> None:
     opt_in = SigningIdentity(names=("sns-signing.us-east-1.amazonaws.com",))
-    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: opt_in.pem}))
+    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: opt_in.pem}), clock=system_clock)
 
     verifier.verify(parsed(opt_in.sign(notification())))
 
 
 def test_a_certificate_without_alternative_names_is_named_by_its_common_name() -> None:
     legacy = SigningIdentity(with_alternative_names=False)
-    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: legacy.pem}))
+    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: legacy.pem}), clock=system_clock)
 
     verifier.verify(parsed(legacy.sign(notification())))
 
 
 def test_a_body_that_is_not_a_certificate_is_refused() -> None:
-    verifier = SnsSignatureVerifier(CertificateServer({CERT_URL: b"<html>hello</html>"}))
+    verifier = SnsSignatureVerifier(
+        CertificateServer({CERT_URL: b"<html>hello</html>"}), clock=system_clock
+    )
 
     with pytest.raises(SnsVerificationError, match="not a PEM"):
         verifier.verify(parsed(SigningIdentity().sign(notification())))
@@ -372,11 +375,11 @@ def test_the_local_certificate_is_trusted_only_where_a_local_endpoint_is_given()
     message = parsed(local.sign(notification(cert_url=LOCAL_CERT_URL)))
 
     # Given a verifier told about the local endpoint, it verifies
-    SnsSignatureVerifier(server, local_endpoint=LOCAL_ENDPOINT).verify(message)
+    SnsSignatureVerifier(server, local_endpoint=LOCAL_ENDPOINT, clock=system_clock).verify(message)
 
     # And one that is not (a deployed stage) refuses it
     with pytest.raises(SnsVerificationError, match="SigningCertURL"):
-        SnsSignatureVerifier(server).verify(message)
+        SnsSignatureVerifier(server, clock=system_clock).verify(message)
 
 
 def test_the_local_endpoint_does_not_vouch_for_an_sns_named_certificate(
@@ -384,7 +387,7 @@ def test_the_local_endpoint_does_not_vouch_for_an_sns_named_certificate(
 ) -> None:
     # Given SNS's name served from the local endpoint (a local certificate must say local)
     server = CertificateServer({LOCAL_CERT_URL: sns.pem})
-    verifier = SnsSignatureVerifier(server, local_endpoint=LOCAL_ENDPOINT)
+    verifier = SnsSignatureVerifier(server, local_endpoint=LOCAL_ENDPOINT, clock=system_clock)
 
     with pytest.raises(SnsVerificationError, match="does not belong"):
         verifier.verify(parsed(sns.sign(notification(cert_url=LOCAL_CERT_URL))))
@@ -403,7 +406,7 @@ def test_the_local_endpoint_does_not_vouch_for_an_sns_named_certificate(
 def test_only_the_local_endpoint_itself_is_local(url: str) -> None:
     local = SigningIdentity(names=(LOCAL_SIGNING_CERT_NAME,))
     server = CertificateServer({url: local.pem})
-    verifier = SnsSignatureVerifier(server, local_endpoint=LOCAL_ENDPOINT)
+    verifier = SnsSignatureVerifier(server, local_endpoint=LOCAL_ENDPOINT, clock=system_clock)
 
     with pytest.raises(SnsVerificationError, match="SigningCertURL"):
         verifier.verify(parsed(local.sign(notification(cert_url=url))))

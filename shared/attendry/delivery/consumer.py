@@ -11,7 +11,7 @@ from typing import ClassVar
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from sqlalchemy import Connection, Engine
 
-from attendry.core.clock import Clock, system_clock
+from attendry.core.clock import Clock
 from attendry.core.observability import logger
 from attendry.db.engine import get_engine
 from attendry.delivery.parsing import (
@@ -41,7 +41,7 @@ class SesEventsConsumer(QueueConsumer[QueuedNotification, SesEventResult]):
         dead_letters: SqsQueue,
         engine: Engine | None = None,
         policies: SesEventPolicies | None = None,
-        clock: Clock = system_clock,
+        clock: Clock,
     ) -> None:
         super().__init__(dead_letters=dead_letters)
         self.engine = engine
@@ -98,6 +98,7 @@ class SesEventsConsumer(QueueConsumer[QueuedNotification, SesEventResult]):
                     self.clock(),
                     bind=self._bind(),
                     policies=self.policies,
+                    clock=self.clock,
                 )
             )
         except MalformedSesEventError as error:

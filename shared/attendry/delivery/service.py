@@ -40,7 +40,7 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Engine, select
 
-from attendry.core.clock import Clock, system_clock
+from attendry.core.clock import Clock
 from attendry.core.observability import logger
 from attendry.db.engine import get_engine
 from attendry.db.enums import DeliveryStatus
@@ -167,7 +167,7 @@ def apply_ses_event(
     received_at: datetime,
     *,
     policies: SesEventPolicies,
-    clock: Clock = system_clock,
+    clock: Clock,
 ) -> SesEventResult:
     """`apply_sns_notification` inside the connection's open transaction.
 
@@ -242,7 +242,7 @@ def apply_sns_notification(
     *,
     bind: Engine | Connection | None = None,
     policies: SesEventPolicies | None = None,
-    clock: Clock = system_clock,
+    clock: Clock,
 ) -> SesEventResult:
     """Store and apply one SES event record (the SNS notification's `Message`, parsed).
 

@@ -14,9 +14,9 @@ is malformed or untrusted gets a 4xx, which SNS does not retry.
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from pydantic import Field
@@ -89,9 +89,9 @@ class SesWebhook:
 
     verifier: SnsSignatureVerifier
     allowed_topics: frozenset[str]
+    apply: ApplyNotification
+    clock: Clock
     confirm: ConfirmSubscription = visit_subscribe_url
-    apply: ApplyNotification = apply_sns_notification
-    clock: Clock = field(default=system_clock)
 
     def receive(self, body: str | bytes) -> WebhookOutcome:
         """Raises SnsMessageError (malformed), SnsVerificationError (untrusted) or
@@ -144,5 +144,12 @@ def default_ses_webhook() -> SesWebhook:
     settings = ses_webhook_settings()
     if not settings.allowed_topics():
         logger.warning("SES_EVENTS_TOPIC_ARNS is empty: the SES webhook refuses every message")
-    verifier = SnsSignatureVerifier(fetch_certificate, local_endpoint=settings.local_endpoint())
-    return SesWebhook(verifier=verifier, allowed_topics=settings.allowed_topics())
+    verifier = SnsSignatureVerifier(
+        fetch_certificate, local_endpoint=settings.local_endpoint(), clock=system_clock
+    )
+    return SesWebhook(
+        verifier=verifier,
+        allowed_topics=settings.allowed_topics(),
+        apply=partial(apply_sns_notification, clock=system_clock),
+        clock=system_clock,
+    )

@@ -17,7 +17,6 @@ from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from attendry.core.clock import system_clock
 from attendry.core.errors import InvalidInputError
 from attendry.email.header_encoding import EncodedHeader, mailbox, unstructured
 from attendry.email.headers import check_address, check_header_value, format_message_id
@@ -73,7 +72,7 @@ def build_outreach_email(
     from_address: str | None = None,
     footer_template: str = DEFAULT_FOOTER_TEMPLATE,
     settings: EmailSettings,
-    now: datetime | None = None,
+    now: datetime,
 ) -> EmailMessage:
     """One sent row's email; raises UnsafeHeaderError (naming the header) on unsafe input.
 
@@ -103,7 +102,7 @@ def build_outreach_email(
         "From": sender,
         "To": to,
         "Subject": unstructured(check_header_value("Subject", subject)),
-        "Date": format_datetime(now or system_clock()),
+        "Date": format_datetime(now),
         "Reply-To": make_reply_address(sent_id, settings=settings),
     }
     thread = [format_message_id("References", value) for value in references]

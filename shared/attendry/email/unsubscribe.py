@@ -19,7 +19,6 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from attendry.core.clock import system_clock
 from attendry.core.errors import NotFoundError
 from attendry.email._keys import derive_key
 from attendry.email.settings import EmailSettings
@@ -63,11 +62,11 @@ def make_unsubscribe_token(
     sent_id: UUID,
     user_id: str,
     recipient: str,
-    issued_at: datetime | None = None,
+    issued_at: datetime,
     settings: EmailSettings,
 ) -> str:
     """A URL-safe token (base64url, no padding) carrying the claims, for one sent email."""
-    issued = issued_at or system_clock()
+    issued = issued_at
     if issued.tzinfo is None:
         raise ValueError("issued_at must be timezone-aware")
     user = user_id.encode("utf-8")

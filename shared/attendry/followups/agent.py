@@ -105,6 +105,7 @@ def draft_followup(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
             result,
             requires_approval=requires_approval,
             contact_id=row.contact_id,
+            now=runtime.clock(),
             about={"followup_id": str(row.id), "attempt": row.attempt},
         )
 

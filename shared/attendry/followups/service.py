@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from attendry.agents.service import oldest_active_agent
-from attendry.core.clock import Clock, system_clock
+from attendry.core.clock import Clock
 from attendry.core.observability import logger
 from attendry.db.enums import (
     AgentType,
@@ -81,7 +81,7 @@ DRAFT_RETRY_DELAY = timedelta(days=1)
 # ---------------------------------------------------------------------------- planning
 
 
-def after_email_sent(session: Session, event: EmailSent, *, clock: Clock = system_clock) -> None:
+def after_email_sent(session: Session, event: EmailSent, *, clock: Clock) -> None:
     """SES took a draft's email: plan what follows. Runs once per draft, in the transaction
     that marks it sent (whichever of the Sender and SES's Send event records it first).
 
@@ -248,7 +248,7 @@ def escalate(
     notify(session, row.user_id, FOLLOWUP_ESCALATED, {**payload, "agent_id": str(agent.id)})
 
 
-def after_draft_failed(session: Session, event: TaskFailed, *, clock: Clock = system_clock) -> None:
+def after_draft_failed(session: Session, event: TaskFailed, *, clock: Clock) -> None:
     """A follow-up whose draft task failed goes back to the schedule, due again a day
     after the failure, where the user can also cancel or move it; the third failed draft
     of the same follow-up escalates the thread to the user instead (`draft_failed`).

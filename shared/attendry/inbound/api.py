@@ -4,6 +4,7 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from attendry.core.clock import system_clock
 from attendry.db.engine import session_scope
 from attendry.http.auth import current_user_id
 from attendry.inbound.schemas import ReplyMarked
@@ -25,7 +26,9 @@ def mark_replied(contact_id: UUID) -> ReplyMarked:
     from attendry.inbound import service as replies
 
     with session_scope() as session:
-        recorded = replies.mark_replied(session, current_user_id(router), contact_id)
+        recorded = replies.mark_replied(
+            session, current_user_id(router), contact_id, clock=system_clock
+        )
         return ReplyMarked(
             contact_id=contact_id,
             sent_id=recorded.sent_id,

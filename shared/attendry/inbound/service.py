@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from attendry.core.clock import Clock, system_clock
+from attendry.core.clock import Clock
 from attendry.core.observability import logger
 from attendry.db import models
 from attendry.db.enums import FollowupReason, InboundMatch
@@ -251,7 +251,7 @@ def latest_sent_to_contact(session: Session, user_id: str, contact_id: UUID) -> 
 
 
 def mark_replied(
-    session: Session, user_id: str, contact_id: UUID, *, clock: Clock = system_clock
+    session: Session, user_id: str, contact_id: UUID, *, clock: Clock
 ) -> ReplyRecorded:
     """The user says the contact answered (by phone, from another address...): the same
     effects as a matched reply, on the latest message sent to the contact; idempotent."""

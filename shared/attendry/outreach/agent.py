@@ -85,6 +85,7 @@ def draft_outreach(task: AgentTask, runtime: AgentRuntime) -> dict[str, Any]:
             result,
             requires_approval=settings.requires_approval,
             contact_id=wanted.contact_id,
+            now=runtime.clock(),
         )
 
 
@@ -216,6 +217,7 @@ def finish_with_draft(
     *,
     requires_approval: bool,
     contact_id: UUID,
+    now: datetime,
     about: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A drafting task's end, the same for every drafting agent: approve the draft if the
@@ -225,7 +227,7 @@ def finish_with_draft(
     attempt) to both the notification and the output.
     """
     if not requires_approval:
-        approve_at_once(session, task, draft)
+        approve_at_once(session, task, draft, now)
     extra = dict(about or {})
     notify(
         session,
@@ -252,7 +254,7 @@ def finish_with_draft(
     return output
 
 
-def approve_at_once(session: Session, task: AgentTask, draft: OutreachDraft) -> None:
+def approve_at_once(session: Session, task: AgentTask, draft: OutreachDraft, now: datetime) -> None:
     """Approve for an agent the user lets send alone; a refusal leaves the draft to the user.
 
     In a savepoint, so a refused approval (suppressed address, daily cap) undoes only
@@ -260,7 +262,7 @@ def approve_at_once(session: Session, task: AgentTask, draft: OutreachDraft) -> 
     """
     try:
         with session.begin_nested():
-            approve_draft(session, task.user_id, draft.id)
+            approve_draft(session, task.user_id, draft.id, now=now)
     except DomainError as refusal:
         session.refresh(draft)
         logger.info(

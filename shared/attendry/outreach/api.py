@@ -7,6 +7,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from attendry.core.clock import system_clock
 from attendry.db.engine import read_connection, read_scope, session_scope
 from attendry.db.enums import DeliveryStatus, DraftStatus
 from attendry.http.auth import current_user_id
@@ -78,7 +79,7 @@ def update_draft(draft_id: UUID, body: DraftUpdate) -> Draft:
 def approve_draft(draft_id: UUID) -> tuple[Draft, int]:
     # The draft is queued for the Sender when this session commits (see approve_draft).
     with session_scope() as session:
-        row = drafts.approve_draft(session, current_user_id(router), draft_id)
+        row = drafts.approve_draft(session, current_user_id(router), draft_id, now=system_clock())
     return Draft.from_row(row), HTTPStatus.ACCEPTED
 
 

@@ -21,7 +21,6 @@ from attendry.agents.settings import (
     sender_display_name,
     settings_for,
 )
-from attendry.core.clock import system_clock
 from attendry.core.errors import ConflictError
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
@@ -125,7 +124,7 @@ def approve_draft(
     user_id: str,
     draft_id: UUID,
     *,
-    now: datetime | None = None,
+    now: datetime,
     queue: SqsQueue | None = None,
 ) -> OutreachDraft:
     """Approve a pending draft; an email draft is queued for the Sender after `session` commits.
@@ -136,7 +135,6 @@ def approve_draft(
     an unsafe subject, sender or recipient name (422, naming the field),
     `recipient_suppressed`, `sending_paused`, `daily_send_cap_reached` (409).
     """
-    now = now or system_clock()
     draft = get_owned(session, OutreachDraft, user_id, draft_id, noun=DRAFT, for_update=True)
     _refuse_unless(draft, DraftStatus.PENDING_APPROVAL, "approved")
     if draft.channel == Channel.EMAIL:

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from attendry.core.clock import Clock, system_clock
+from attendry.core.clock import Clock
 
 NOTIFICATION = "Notification"
 SUBSCRIPTION_CONFIRMATION = "SubscriptionConfirmation"
@@ -236,7 +236,7 @@ class SnsSignatureVerifier:
         fetch_certificate: FetchCertificate,
         *,
         local_endpoint: str | None = None,
-        clock: Clock = system_clock,
+        clock: Clock,
         cache_size: int = DEFAULT_CACHE_SIZE,
     ) -> None:
         self._fetch = fetch_certificate

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import system_clock
 from attendry.core.errors import DomainError
 from attendry.core.observability import logger
 from attendry.db.engine import session_scope
@@ -282,6 +283,7 @@ def runner_from_settings(
         drafter=drafter_from_settings(prices),
         prices=prices,
         limits=llm_limit_settings(),
+        clock=system_clock,
     )
     return TaskRunner(
         settings=settings,

@@ -19,7 +19,7 @@ from sqlalchemy import Update, func, select, update
 from sqlalchemy.orm import Session
 
 from attendry.agents.settings import AgentSettings, settings_for
-from attendry.core.clock import Clock, system_clock
+from attendry.core.clock import Clock
 from attendry.core.errors import DomainError
 from attendry.core.observability import metrics
 from attendry.db.engine import session_scope
@@ -52,7 +52,7 @@ class AgentRuntime:
     drafter: Drafter
     prices: LlmSettings
     limits: LlmLimitSettings
-    clock: Clock = system_clock
+    clock: Clock
 
 
 TaskHandler = Callable[[AgentTask, AgentRuntime], dict[str, Any]]

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from attendry.core.clock import system_clock
 from attendry.email.message import build_outreach_email
 from attendry.email.settings import email_settings
 from attendry.platform.ses import SesClient
@@ -43,6 +44,7 @@ def test_the_outbox_shows_each_accepted_email_with_headers_and_parts(aws: Aws) -
         text="Hi Grace,\n\nWould you speak at DevWeek?",
         html="<p>Hi Grace</p>",
         settings=email_settings(),
+        now=system_clock(),
     )
     ses_message_id = SesClient(aws.sesv2).send_raw(
         raw=message.as_bytes(),

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.batch import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import system_clock
 from attendry.db.enums import (
     DeliveryStatus,
     DraftKind,
@@ -155,7 +156,7 @@ def make_visible(aws: Aws, messages: list[dict[str, Any]]) -> None:
 
 def approved(aws: Aws, outreach: Outreach, session: Session, **fields: Any) -> OutreachDraft:
     draft = outreach.draft(session, **fields)
-    approve_draft(session, outreach.user_id, draft.id, queue=aws.queue)
+    approve_draft(session, outreach.user_id, draft.id, queue=aws.queue, now=system_clock())
     session.commit()
     return draft
 

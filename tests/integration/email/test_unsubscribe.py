@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import system_clock
 from attendry.db.enums import FollowupReason, FollowupStatus, SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, OutreachSent
 from attendry.email.settings import EmailSettings, email_settings
@@ -36,6 +37,7 @@ def link(sent: OutreachSent) -> str:
         user_id=sent.user_id,
         recipient=str(sent.recipient_email),
         settings=email_settings(),
+        issued_at=system_clock(),
     )
     return f"/unsubscribe/{token}"
 
@@ -207,6 +209,7 @@ def test_deployed_without_a_public_base_url_the_page_still_reads_links(
             user_id=sent.user_id,
             recipient=str(sent.recipient_email),
             settings=deployed,
+            issued_at=system_clock(),
         )
 
         # When the link is opened, and a local-secret link is tried

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import system_clock
 from attendry.db.engine import get_engine
 from attendry.db.enums import AgentType, Channel, DeliveryStatus, DraftStatus
 from attendry.db.models import Agent, Contact, Notification, OutreachDraft, OutreachSent
@@ -138,6 +139,7 @@ def apply(database_url: str) -> Apply:
                 account_safety=policies.get("account_safety", defaults.account_safety),
                 default_region=defaults.default_region,
             ),
+            clock=system_clock,
         )
 
     return run

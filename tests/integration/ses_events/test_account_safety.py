@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import system_clock
 from attendry.db.models import OutreachDraft, UserSendingState
 from attendry.outreach.service import approve_draft
 from attendry.sending.policy import SendRefusedError
@@ -74,7 +75,7 @@ def test_a_paused_user_cannot_approve(
     db_session.commit()
 
     with pytest.raises(SendRefusedError) as refused:
-        approve_draft(db_session, user_id, draft.id)
+        approve_draft(db_session, user_id, draft.id, now=system_clock())
     assert refused.value.code == "sending_paused"
     assert "marked as spam" in refused.value.message
 

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, delete, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from attendry.core.clock import system_clock
 from attendry.db.enums import DeliveryStatus
 from attendry.db.models import EmailSuppression, SesEvent
 from attendry.delivery.consumer import SesEventsConsumer
@@ -194,7 +195,9 @@ def test_with_the_database_away_every_record_comes_back(dlq_url: str, sqs: Any) 
         poolclass=NullPool,
         connect_args={"connect_timeout": 1},
     )
-    consumer = SesEventsConsumer(dead_letters=SqsQueue(dlq_url, sqs), engine=unreachable)
+    consumer = SesEventsConsumer(
+        dead_letters=SqsQueue(dlq_url, sqs), engine=unreachable, clock=system_clock
+    )
     records = [record(sns_envelope(load("delivery"))) for _ in range(2)]
 
     # When a batch is processed
@@ -216,7 +219,7 @@ def test_a_lost_connection_fails_one_record_and_the_next_reconnects(
     # Given an invocation whose shared connection the server drops after the first record
     emails = [make_sent(user_id) for _ in range(3)]
     records = [record(sns_envelope(email.event("delivery"))) for email in emails]
-    consumer = SesEventsConsumer(dead_letters=SqsQueue(dlq_url))
+    consumer = SesEventsConsumer(dead_letters=SqsQueue(dlq_url), clock=system_clock)
     handle = logging_failures(consumer, planned=(RetryLater,))
     outcomes = []
     with consumer.invocation():

@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from attendry.core.clock import system_clock
 from attendry.db.enums import (
     DeliveryStatus,
     DraftStatus,
@@ -253,7 +254,7 @@ def test_the_next_approval_to_a_bounced_address_is_refused(
     db_session.commit()
 
     with pytest.raises(SendRefusedError) as refused:
-        approve_draft(db_session, user_id, draft.id)
+        approve_draft(db_session, user_id, draft.id, now=system_clock())
     assert refused.value.code == "recipient_suppressed"
 
 

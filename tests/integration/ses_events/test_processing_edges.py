@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import system_clock
 from attendry.db.models import EmailBounce
 from attendry.delivery.service import (
     SesEventOutcome,
@@ -33,6 +34,7 @@ def apply_in(event: dict[str, object], default_region: str) -> SesEventResult:
             account_safety=defaults.account_safety,
             default_region=default_region,
         ),
+        clock=system_clock,
     )
 
 

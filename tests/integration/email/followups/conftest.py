@@ -288,7 +288,10 @@ def runner(aws: Aws) -> TaskRunner:
     return TaskRunner(
         settings=TaskSettings(),
         runtime=AgentRuntime(
-            drafter=OfflineDrafter(), prices=llm_settings(), limits=LlmLimitSettings()
+            drafter=OfflineDrafter(),
+            prices=llm_settings(),
+            limits=LlmLimitSettings(),
+            clock=system_clock,
         ),
         queue=unused,
         dead_letters=unused,

@@ -12,6 +12,7 @@ from cfnlint.decode import cfn_yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attendry.core.clock import system_clock
 from attendry.db.enums import (
     DraftKind,
     DraftStatus,
@@ -108,6 +109,7 @@ def run_failing_task(aws: Aws) -> Iterator[RunTask]:
                 ),
                 prices=llm_settings(),
                 limits=LlmLimitSettings(),
+                clock=system_clock,
             ),
             queue=unused,
             dead_letters=unused,
@@ -135,7 +137,7 @@ def new_initial_draft(session: Session, thread: Thread) -> OutreachDraft:
     )
     session.add(draft)
     session.commit()
-    approve_draft(session, thread.user_id, draft.id)
+    approve_draft(session, thread.user_id, draft.id, now=system_clock())
     session.commit()
     return draft
 
@@ -173,7 +175,7 @@ def approved_when_due(
 ) -> OutreachDraft:
     """The thread's first follow-up, drafted when due and approved by the user (uncommitted)."""
     draft = drafted_when_due(session, thread.schedule(session), sweep, run_task)
-    approve_draft(session, thread.user_id, draft.id)
+    approve_draft(session, thread.user_id, draft.id, now=system_clock())
     return draft
 
 
@@ -334,7 +336,7 @@ def _draft_and_send(
     send_queued: SendQueued,
 ) -> OutreachSent:
     draft = drafted_when_due(session, row, sweep, run_task)
-    approve_draft(session, thread.user_id, draft.id)
+    approve_draft(session, thread.user_id, draft.id, now=system_clock())
     session.commit()
     assert send_queued() == {"batchItemFailures": []}
     return sent_for(session, draft.id)

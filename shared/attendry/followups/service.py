@@ -5,7 +5,7 @@ each planned follow-up is a row of `agent_followup_schedule` keyed by the thread
 attempt number, so planning the same attempt twice writes one row. Every time comes from
 `attendry.followups.rules`.
 
-The stop conditions are read from the rows other parts keep (SPEC §6), right before
+The stop conditions are read from the rows other parts keep, right before
 each action, so they hold whatever order events arrive in:
 
 - `replied`: a sent message of the thread, or any later one to the same contact, has

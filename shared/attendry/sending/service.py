@@ -1,4 +1,5 @@
-"""Sending an approved draft through SES, exactly once in effect (SPEC §6).
+"""Sending an approved draft through SES, exactly once in effect: docs/rules.md,
+"Exactly-once sending", says why each step is where it is.
 
 A send is three steps, each in its own transaction, so the database says at every moment
 which step a draft is in: claim (the `sending` row, keyed by the draft), call SES with no

@@ -1,4 +1,4 @@
-"""Per-user scoping, route by route: another user's rows are never reachable (SPEC §5).
+"""Per-user scoping, route by route: another user's rows are never reachable.
 
 Alice and Bob each own a full account (every kind of row the API shows, see
 `tests.fixtures.worlds`). Every route the API serves has a row in `ROUTES`, and a route

@@ -1,4 +1,4 @@
-"""The tables of SPEC §4 as SQLAlchemy 2 typed models, one module per feature that owns them.
+"""The tables as SQLAlchemy 2 typed models, one module per feature that owns them.
 
 They live here, below every feature, rather than in the features: most tables are read
 by several features of different layers (a sent row by sending, delivery, follow-ups and

@@ -1,4 +1,4 @@
-"""The initial schema: every table of SPEC §4.
+"""The initial schema: every table the product started with.
 
 Revision ID: 0001
 Revises:

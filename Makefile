@@ -80,7 +80,7 @@ mutate: venv
 		ln -sfn ../$$path $(MUTMUT)/$$path; done
 	cd $(MUTMUT) && ../$(BIN)/mutmut run $(MUTANTS) > mutmut-run.log 2>&1 || \
 		(tail -c 4000 mutmut-run.log; exit 1)
-	$(BIN)/python -m tests.mutation_report $(MUTMUT)/mutants
+	cd $(MUTMUT) && ../$(BIN)/python -m tests.mutation_report mutants
 
 clean:
 	rm -rf $(VENV) .tools .mypy_cache .ruff_cache .pytest_cache .aws-sam .fuzz $(MUTMUT)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, event, text
 
 from attendry.core.config import DatabaseSettings, database_settings
 from attendry.db.engine import RdsAuthToken, create_database_engine, get_engine, normalize_url
-from tests.unit.test_db_engine import DATABASE_VARIABLES, rds_client
+from tests.fixtures.database import DATABASE_VARIABLES, rds_client
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,7 @@ from sqlalchemy.pool import NullPool, Pool
 
 from attendry.db.migrate import MIGRATION_LOCK_KEY, alembic_config, upgrade
 from attendry.db.models import Base
-from tests.integration.conftest import table_names
+from tests.fixtures.database import table_names
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ from attendry.platform.queue import (
     Retry,
 )
 from attendry.platform.sqs import SqsQueue
-from tests.integration.api.conftest import LambdaContext
+from tests.fixtures.api import LambdaContext
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient

@@ -6,20 +6,19 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from attendry.core.config import database_settings
 from attendry.db.migrate import head
+from tests.fixtures.api import LambdaContext
+from tests.fixtures.database import table_names
 from tests.fixtures.functions import lambda_handler_of
-from tests.integration.api.conftest import LambdaContext
-from tests.integration.conftest import table_names
+from tests.fixtures.paths import ROOT
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = json.loads((ROOT / "events/migrations/create.json").read_text())
 CONTEXT = LambdaContext(function_name="MigrationsFunction")
 

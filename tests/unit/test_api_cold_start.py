@@ -8,9 +8,10 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-API = Path(__file__).resolve().parents[2] / "functions/api"
+from tests.fixtures.paths import ROOT
+
+API = ROOT / "functions/api"
 DEFERRED = ("boto3", "google.genai", "psycopg")
 
 

@@ -1,15 +1,12 @@
 """Where the engine connects, and how a deployed function signs in to RDS Proxy."""
 
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import boto3
 import pytest
 
 from attendry.core.config import DatabaseSettings
 from attendry.db.engine import RdsAuthToken, database_url, normalize_url
-
-DATABASE_VARIABLES = ("DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER")
+from tests.fixtures.database import DATABASE_VARIABLES, rds_client
 
 
 @pytest.fixture(autouse=True)
@@ -20,16 +17,6 @@ def no_database_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _settings(**values: object) -> DatabaseSettings:
     return DatabaseSettings.model_validate(values)
-
-
-def rds_client(region: str) -> Any:
-    """A real RDS client with made-up credentials: signing a token needs no network."""
-    session = boto3.Session(
-        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        region_name=region,
-    )
-    return session.client("rds")
 
 
 @pytest.mark.parametrize(

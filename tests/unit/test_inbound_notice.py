@@ -1,16 +1,14 @@
 """Reading SES's receipt notice, and the local stand-in's side of SES email receiving."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from attendry.inbound.consumer import parse_notification
 from attendry_local.inbound import ReceiptRoute, build_email, ses_inbound_message_id
 from attendry_local.local_routes import LocalRouteError
+from tests.fixtures.paths import ROOT
 from tests.fixtures.ses_inbound import receipt_notice, sns_envelope
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_raw_notice_names_the_stored_email() -> None:

@@ -1,9 +1,9 @@
 """The Lambda dependency layer installs what the package declares, nothing more or less."""
 
 import tomllib
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fixtures.paths import ROOT
+
 RUNTIME_PROVIDED = {"boto3"}
 
 

@@ -19,8 +19,8 @@ from cfnlint.decode import cfn_yaml
 from samtranslator.translator.transform import transform
 
 from attendry.db.migrate import head
+from tests.fixtures.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 PUBLIC_API_PATHS = {"/health", "/openapi.json", "/docs", "/webhooks/ses", "/unsubscribe/{token}"}
 CONTRACT_ENVIRONMENT = {

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from tests.integration.api.conftest import ApiResponse
+from tests.fixtures.api import ApiResponse
 
 Call = Callable[..., ApiResponse]
 

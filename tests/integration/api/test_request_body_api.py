@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from attendry.http.request_body import MAX_JSON_DEPTH
-from tests.integration.api.conftest import ApiResponse
+from tests.fixtures.api import ApiResponse
 
 Call = Callable[..., ApiResponse]
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from attendry.db.models import EmailSuppression, SesEvent
 from attendry.delivery.webhook import default_ses_webhook, ses_webhook_settings
 from attendry.platform.sns_signature import LOCAL_SIGNING_CERT_NAME
+from tests.fixtures.api import ApiResponse
 from tests.fixtures.network import NetworkCalls, recorded_network_calls
 from tests.fixtures.ses import ses_event
 from tests.fixtures.sns import (
@@ -27,7 +28,6 @@ from tests.fixtures.sns import (
     notification,
     subscription_confirmation,
 )
-from tests.integration.api.conftest import ApiResponse
 
 SNS_CONTENT_TYPE = {"content-type": "text/plain; charset=UTF-8"}
 CERT_FILE = "SimpleNotificationService-local.pem"

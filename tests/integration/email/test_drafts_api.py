@@ -10,13 +10,11 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import DeliveryStatus, DraftStatus, SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, OutreachDraft, OutreachSent, UserSendingState
-from tests.integration.api.conftest import ApiResponse
-from tests.integration.email.conftest import Aws, Outreach
+from tests.fixtures.api import CallApi
+from tests.fixtures.aws import Aws
+from tests.fixtures.outreach import DRAFTS, Outreach
 
 pytestmark = pytest.mark.integration
-
-CallApi = Callable[..., ApiResponse]
-DRAFTS = "/agents/outreach/drafts"
 
 
 def test_list_filters_by_status_agent_and_contact_and_pages(

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, UserSendingState
-from tests.integration.api.conftest import ApiResponse
-from tests.integration.email.conftest import Aws, Outreach
+from tests.fixtures.api import ApiResponse
+from tests.fixtures.aws import Aws
+from tests.fixtures.outreach import Outreach
 
 pytestmark = pytest.mark.integration
 

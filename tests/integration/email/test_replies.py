@@ -26,7 +26,10 @@ from attendry.inbound.service import REPLY_RECEIVED
 from attendry.inbound.settings import InboundSettings
 from attendry.platform.s3 import default_s3_client
 from attendry.suppression.unsubscribe import CONTACT_UNSUBSCRIBED
+from tests.fixtures.api import ApiResponse, LambdaContext
+from tests.fixtures.aws import Aws, aws_client, sqs_event
 from tests.fixtures.functions import lambda_handler_of
+from tests.fixtures.outreach import Outreach, followup, notifications, sent_message
 from tests.fixtures.ses_inbound import (
     KEY_PREFIX,
     receipt_notice,
@@ -34,9 +37,6 @@ from tests.fixtures.ses_inbound import (
     ses_message_id,
     sns_envelope,
 )
-from tests.integration.api.conftest import ApiResponse, LambdaContext
-from tests.integration.email.conftest import Aws, Outreach, aws_client, sqs_event
-from tests.integration.email.threads import followup, notifications, sent_message
 
 pytestmark = pytest.mark.integration
 

@@ -43,9 +43,10 @@ from attendry.sending.consumer import SendMessageConsumer
 from attendry.sending.outcomes import record_ses_acceptance
 from attendry.sending.service import Sender
 from attendry.sending.settings import SendingSettings
+from tests.fixtures.api import LambdaContext
+from tests.fixtures.aws import REGION, Aws, aws_client, sqs_event
 from tests.fixtures.functions import load_function
-from tests.integration.api.conftest import LambdaContext
-from tests.integration.email.conftest import REGION, Aws, Outreach, aws_client, sqs_event
+from tests.fixtures.outreach import Outreach
 
 pytestmark = pytest.mark.integration
 

@@ -19,7 +19,8 @@ from attendry.platform.ses import SesClient
 from attendry.sending.outcomes import record_ses_acceptance
 from attendry.sending.service import Sender, SendOutcome, SendResult
 from attendry.sending.settings import SendingSettings
-from tests.integration.email.conftest import REGION, Aws, Outreach
+from tests.fixtures.aws import REGION, Aws
+from tests.fixtures.outreach import Outreach
 from tests.integration.email.test_sender import GRACE_S, Clock, approved, notifications
 
 pytestmark = pytest.mark.integration

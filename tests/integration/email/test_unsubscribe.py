@@ -14,9 +14,9 @@ from attendry.db.models import EmailSuppression, OutreachSent
 from attendry.email.settings import EmailSettings, email_settings
 from attendry.email.unsubscribe import make_unsubscribe_token
 from attendry.suppression.unsubscribe import CONTACT_UNSUBSCRIBED
-from tests.integration.api.conftest import ApiResponse, LambdaContext, http_event
-from tests.integration.email.conftest import Aws, Outreach
-from tests.integration.email.threads import followup, notifications, sent_message
+from tests.fixtures.api import ApiResponse, LambdaContext, http_event
+from tests.fixtures.aws import Aws
+from tests.fixtures.outreach import Outreach, followup, notifications, sent_message
 
 pytestmark = pytest.mark.integration
 
@@ -137,7 +137,7 @@ def test_unsubscribing_twice_or_from_the_page_changes_nothing_more(
 
 
 def test_a_base64_form_body_as_api_gateway_sends_it_is_accepted(
-    email_api_handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+    api_handler: Callable[[dict[str, Any], Any], dict[str, Any]],
     outreach: Outreach,
     session: Session,
     sent: OutreachSent,
@@ -145,7 +145,7 @@ def test_a_base64_form_body_as_api_gateway_sends_it_is_accepted(
     event = http_event("POST", link(sent), user=None, headers=FORM)
     event.update(body=base64.b64encode(ONE_CLICK.encode()).decode(), isBase64Encoded=True)
 
-    result = email_api_handler(event, LambdaContext())
+    result = api_handler(event, LambdaContext())
 
     assert result["statusCode"] == 200
     [notice] = notifications(session, outreach.user_id, CONTACT_UNSUBSCRIBED)

@@ -11,8 +11,8 @@ from attendry.db.models import OutreachDraft, UserSendingState
 from attendry.outreach.service import approve_draft
 from attendry.sending.policy import SendRefusedError
 from attendry.sending.settings import AccountSafetySettings
-from tests.integration.api.conftest import ApiResponse
-from tests.integration.ses_events.conftest import SENT_AT, Apply, MakeSent, SentEmail, notifications
+from tests.fixtures.api import ApiResponse
+from tests.fixtures.sent_emails import SENT_AT, Apply, MakeSent, SentEmail, notifications
 
 pytestmark = pytest.mark.integration
 

@@ -23,10 +23,10 @@ from attendry.delivery.consumer import SesEventsConsumer
 from attendry.delivery.parsing import RAW_DELIVERY_KEY_PREFIX
 from attendry.platform.queue import RetryLater, logging_failures
 from attendry.platform.sqs import SqsQueue, default_sqs_client
+from tests.fixtures.api import LambdaContext
 from tests.fixtures.functions import lambda_handler_of
+from tests.fixtures.sent_emails import MakeSent, notifications
 from tests.fixtures.ses import load, sns_envelope
-from tests.integration.api.conftest import LambdaContext
-from tests.integration.ses_events.conftest import MakeSent, notifications
 
 pytestmark = pytest.mark.integration
 

@@ -33,14 +33,8 @@ from attendry.delivery.service import SesEventOutcome
 from attendry.outreach.service import approve_draft
 from attendry.sending.outcomes import record_ses_acceptance
 from attendry.sending.policy import SendRefusedError, find_suppression
+from tests.fixtures.sent_emails import SENT_AT, Apply, MakeSent, new_ses_message_id, notifications
 from tests.fixtures.ses import load
-from tests.integration.ses_events.conftest import (
-    SENT_AT,
-    Apply,
-    MakeSent,
-    new_ses_message_id,
-    notifications,
-)
 from tests.local.support import wait_until
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from attendry.delivery.service import (
     SesEventResult,
     apply_sns_notification,
 )
-from tests.integration.ses_events.conftest import SENT_AT, Apply, MakeSent
+from tests.fixtures.sent_emails import SENT_AT, Apply, MakeSent
 
 pytestmark = pytest.mark.integration
 

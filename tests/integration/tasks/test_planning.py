@@ -13,8 +13,8 @@ from sqlalchemy import select
 from attendry.db.engine import session_scope
 from attendry.db.enums import DeliveryStatus, DraftStatus, SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, Notification, OutreachDraft, OutreachSent
-from tests.integration.api.conftest import ApiResponse
-from tests.integration.tasks.conftest import Handler, Queues, scheduled_event
+from tests.fixtures.agent_tasks import Handler, Queues, scheduled_event
+from tests.fixtures.api import ApiResponse
 
 Call = Callable[..., ApiResponse]
 

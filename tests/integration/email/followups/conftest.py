@@ -1,16 +1,11 @@
-"""Threads to follow up on, against real PostgreSQL and moto (SQS, SES v2, EventBridge).
+"""The follow-up tests' threads, sweep, agent runner and Sender, on real PostgreSQL and moto.
 
-A thread is written straight to the database as the Sender leaves it: an Outreach agent's
-initial draft, sent and delivered, to a contact in Berlin about an event a month later,
-and the user's Follow-up agent. Times are anchored on a Monday at least a week ahead, so
-the real clock (which the agents read) is always before them and every rule is in play.
+The threads themselves are made by tests/fixtures/followup_threads.py.
 """
 
-import json
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -19,30 +14,12 @@ from aws_lambda_powertools.utilities.batch import (
     EventType,
     process_partial_response,
 )
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from attendry.db.enums import (
-    AgentType,
-    Channel,
-    DeliveryStatus,
-    DraftKind,
-    DraftStatus,
-    FollowupReason,
-    FollowupStatus,
-)
-from attendry.db.models import (
-    Agent,
-    AgentTask,
-    Contact,
-    FollowupSchedule,
-    Notification,
-    Opportunity,
-    OutreachDraft,
-    OutreachSent,
-)
+from attendry.db.enums import FollowupReason, FollowupStatus
+from attendry.db.models import FollowupSchedule
 from attendry.drafting import OfflineDrafter, llm_settings
-from attendry.email.message import ses_message_id_header
 from attendry.email.settings import EmailSettings
 from attendry.followups.settings import SweepSettings
 from attendry.followups.sweep import SweepResult, sweep_followups
@@ -57,165 +34,8 @@ from attendry.tasks.runtime import AgentRuntime
 from attendry.tasks.settings import TaskSettings
 from attendry.usage.settings import LlmLimitSettings
 from attendry.wiring import TASK_HANDLERS
-from tests.integration.email.conftest import REGION, Aws, sqs_event
-
-
-def next_monday(hour: int = 9) -> datetime:
-    """A Monday, `hour`:00 UTC, at least a week from now."""
-    start = datetime.now(UTC).date() + timedelta(days=7)
-    monday = start + timedelta(days=(7 - start.weekday()) % 7)
-    return datetime.combine(monday, time(hour), tzinfo=UTC)
-
-
-@dataclass
-class Thread:
-    user_id: str
-    outreach_agent: Agent
-    followup_agent: Agent
-    contact: Contact
-    event: Opportunity
-    draft: OutreachDraft
-    original: OutreachSent
-
-    def schedule(
-        self,
-        session: Session,
-        *,
-        attempt: int = 1,
-        due_at: datetime | None = None,
-        status: FollowupStatus = FollowupStatus.SCHEDULED,
-    ) -> FollowupSchedule:
-        row = FollowupSchedule(
-            user_id=self.user_id,
-            agent_id=self.followup_agent.id,
-            sent_id=self.original.id,
-            contact_id=self.contact.id,
-            attempt=attempt,
-            due_at=due_at or self.original_sent_at + timedelta(days=3),
-            status=status,
-        )
-        session.add(row)
-        session.commit()
-        return row
-
-    @property
-    def original_sent_at(self) -> datetime:
-        assert self.original.sent_at is not None
-        return self.original.sent_at
-
-    def rows(self, session: Session) -> list[FollowupSchedule]:
-        session.expire_all()
-        return list(
-            session.scalars(
-                select(FollowupSchedule)
-                .where(FollowupSchedule.user_id == self.user_id)
-                .order_by(FollowupSchedule.attempt)
-            )
-        )
-
-    def notifications(self, session: Session, kind: str) -> list[Notification]:
-        return list(
-            session.scalars(
-                select(Notification).where(
-                    Notification.user_id == self.user_id, Notification.kind == kind
-                )
-            )
-        )
-
-    def tasks(self, session: Session) -> list[AgentTask]:
-        session.expire_all()
-        return list(
-            session.scalars(
-                select(AgentTask)
-                .where(AgentTask.user_id == self.user_id)
-                .order_by(AgentTask.created_at)
-            )
-        )
-
-
-def ses_ids() -> tuple[str, str]:
-    ses_id = f"0100019{uuid.uuid4().hex[:9]}-{uuid.uuid4()}-000000"
-    return ses_id, ses_message_id_header(ses_id, REGION)
-
-
-def make_thread(
-    session: Session,
-    *,
-    followup_settings: dict[str, Any] | None = None,
-    timezone: str | None = "Europe/Berlin",
-    sent_at: datetime | None = None,
-    event_in_days: int = 30,
-    recipient: str | None = None,
-) -> Thread:
-    user_id = f"user-{uuid.uuid4()}"
-    sent_at = sent_at or next_monday()
-    outreach = Agent(
-        user_id=user_id,
-        agent_type=AgentType.OUTREACH,
-        name="Outreach",
-        settings={"sender_name": "Sam Lee", "signature": "Sam Lee\nAcme"},
-    )
-    followup = Agent(
-        user_id=user_id,
-        agent_type=AgentType.FOLLOWUP,
-        name="Follow-ups",
-        settings=followup_settings or {},
-    )
-    starts = sent_at + timedelta(days=event_in_days)
-    event = Opportunity(
-        user_id=user_id,
-        title="DataConf Europe",
-        location="Berlin",
-        starts_at=starts,
-        ends_at=starts + timedelta(days=1, hours=8),
-        topics=["streaming"],
-    )
-    session.add_all([outreach, followup, event])
-    session.flush()
-    contact = Contact(
-        user_id=user_id,
-        name="Ada Lovelace",
-        email=recipient or f"ada-{uuid.uuid4().hex[:10]}@example.com",
-        title="Head of Data",
-        company="Analytical Engines",
-        timezone=timezone,
-        opportunity_id=event.id,
-    )
-    session.add(contact)
-    session.flush()
-    draft = OutreachDraft(
-        user_id=user_id,
-        agent_id=outreach.id,
-        contact_id=contact.id,
-        opportunity_id=event.id,
-        channel=Channel.EMAIL,
-        kind=DraftKind.INITIAL,
-        recipient_email=contact.email,
-        subject="Your keynote at DataConf",
-        message_body="Hi Ada,\n\nI loved your talk on streaming.\n\nSam",
-        status=DraftStatus.SENT,
-    )
-    session.add(draft)
-    session.flush()
-    ses_id, message_id = ses_ids()
-    original = OutreachSent(
-        user_id=user_id,
-        draft_id=draft.id,
-        agent_id=outreach.id,
-        contact_id=contact.id,
-        recipient_email=contact.email,
-        subject=draft.subject,
-        message_body=draft.message_body,
-        sent_at=sent_at,
-        delivery_status=DeliveryStatus.DELIVERED,
-        ses_message_id=ses_id,
-        rfc822_message_id=message_id,
-        idempotency_key=str(draft.id),
-        meta={},
-    )
-    session.add(original)
-    session.commit()
-    return Thread(user_id, outreach, followup, contact, event, draft, original)
+from tests.fixtures.aws import Aws, sqs_event
+from tests.fixtures.followup_threads import Thread, make_thread
 
 
 @pytest.fixture
@@ -247,15 +67,6 @@ def agent_tasks(aws: Aws) -> SqsQueue:
     """An AgentTasks queue of this test's own (moto)."""
     url = aws.sqs.create_queue(QueueName=f"agent-tasks-{uuid.uuid4().hex[:12]}")["QueueUrl"]
     return SqsQueue(url, aws.sqs)
-
-
-def queued_task_ids(queue: SqsQueue) -> list[str]:
-    ids: list[str] = []
-    while batch := queue.client.receive_message(
-        QueueUrl=queue.url, MaxNumberOfMessages=10, VisibilityTimeout=600
-    ).get("Messages", []):
-        ids += [json.loads(message["Body"])["task_id"] for message in batch]
-    return ids
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import json
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,13 +44,13 @@ from attendry.tasks.runtime import AgentRuntime
 from attendry.tasks.settings import TaskSettings
 from attendry.usage.settings import LlmLimitSettings
 from attendry.wiring import TASK_HANDLERS
+from tests.fixtures.aws import Aws
 from tests.fixtures.fake_gemini import FakeGemini
-from tests.integration.email.conftest import Aws
-from tests.integration.email.followups.conftest import Thread, queued_task_ids
+from tests.fixtures.followup_threads import Thread, queued_task_ids
+from tests.fixtures.paths import ROOT
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[4]
 Sweep = Callable[..., SweepResult]
 RunTask = Callable[[uuid.UUID], RunResult]
 SendQueued = Callable[..., dict[str, Any]]
@@ -117,7 +116,7 @@ def run_failing_task(aws: Aws) -> Iterator[RunTask]:
 
 
 def aws_events(aws: Aws) -> Any:
-    from tests.integration.email.conftest import aws_client
+    from tests.fixtures.aws import aws_client
 
     return aws_client("events", aws.endpoint)
 

@@ -29,7 +29,7 @@ from attendry.db.models import (
 )
 from attendry.followups.sweep import SweepResult, due_followups
 from attendry.platform.sqs import SqsQueue
-from tests.integration.email.followups.conftest import Thread, queued_task_ids, ses_ids
+from tests.fixtures.followup_threads import Thread, queued_task_ids, ses_ids
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import FollowupStatus
 from attendry.messaging.service import send_agent_message
-from tests.integration.api.conftest import ApiResponse
-from tests.integration.email.followups.conftest import Thread
+from tests.fixtures.api import ApiResponse
+from tests.fixtures.followup_threads import Thread
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from tests.unit.test_template import TEMPLATE_PATH, resources_of_type
+from tests.unit.deploy.test_template import TEMPLATE_PATH, resources_of_type
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from tests.unit.test_template import TEMPLATE_PATH
+from tests.unit.deploy.test_template import TEMPLATE_PATH
 
 ALL_EVENT_TYPES = {
     "send",

@@ -1,7 +1,10 @@
 """Follow-up timing: examples in real zones, and properties over every zone and DST change.
 
-The properties check each decision against oracles written independently of the module
-(brute-force scans of the wall clock), so a shared mistake cannot hide.
+The properties check each decision against oracles written independently of the module:
+the send window as `OpenHours` data read on the contact's calendar and wall clock, and
+brute-force scans of the wall clock for the event's midnights, so a shared mistake cannot
+hide. A table of boundary instants (the window's edges, weekends, the contact's own
+weekday, DST changes, the days around the blackout) pins the answers down by hand.
 """
 
 from collections.abc import Callable
@@ -27,8 +30,44 @@ from attendry.followups.rules import (
     next_followup,
 )
 
-WEEKDAYS = list(Weekday)
 OFFICE = SendWindow()  # Monday to Friday, 08:00 to 18:00
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class OpenHours:
+    """A send window as the oracle reads it: the days by name, and the seconds after local
+    midnight at which it opens (included) and closes (excluded), all on the contact's own
+    calendar and wall clock.
+
+    Written as data and read with `strftime` and arithmetic, never through the module's
+    weekday table or its time comparisons, so a mistake there cannot hide here.
+    """
+
+    days: frozenset[str]
+    opens: int
+    closes: int
+
+    def send_window(self) -> SendWindow:
+        """The same hours as the product's settings spell them, for the code under test."""
+        return SendWindow(
+            days=[Weekday(name[:3].lower()) for name in DAY_NAMES if name in self.days],
+            start=time(self.opens // 3600, self.opens // 60 % 60, self.opens % 60),
+            end=time(self.closes // 3600, self.closes // 60 % 60, self.closes % 60),
+        )
+
+    def open_at(self, instant: datetime, zone: ZoneInfo) -> bool:
+        shown = instant.astimezone(zone)
+        since_midnight = (
+            shown.hour * 3600 + shown.minute * 60 + shown.second + shown.microsecond / 1e6
+        )
+        return shown.strftime("%A") in self.days and self.opens <= since_midnight < self.closes
+
+
+OFFICE_HOURS = OpenHours(
+    frozenset({"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"}), 8 * 3600, 18 * 3600
+)
+BERLIN_SUNDAY_NIGHT = OpenHours(frozenset({"Sunday"}), 2 * 3600 + 30 * 60, 4 * 3600)
 
 
 def _loadable(key: str) -> bool:
@@ -625,6 +664,223 @@ def test_naive_times_are_refused() -> None:
         decide(datetime(2026, 6, 1, 9), zone="UTC")
 
 
+# ------------------------------------------------------------------- boundary instants
+# Each row: the hours (as data), the contact's zone, a candidate instant, and by hand the
+# instant the follow-up is placed at, or Cancel. Berlin dates are June 2026 unless said:
+# Monday 1, Friday 5, Monday 8, Tuesday 9, Wednesday 10, Thursday 11.
+
+EVENT_THURSDAY = EventDates(starts_at=local("Europe/Berlin", 2026, 6, 11, 9))
+NO_EVENT = EventDates()
+
+BOUNDARIES = [
+    # The window's edges: 08:00 is in, 18:00 is out
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 1, 8),
+        local("Europe/Berlin", 2026, 6, 1, 8),
+        NO_EVENT,
+        id="opening-second",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 1, 7, 59, 59),
+        local("Europe/Berlin", 2026, 6, 1, 8),
+        NO_EVENT,
+        id="a-second-before-opening",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 1, 17, 59, 59),
+        local("Europe/Berlin", 2026, 6, 1, 17, 59, 59),
+        NO_EVENT,
+        id="last-open-second",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 1, 18),
+        local("Europe/Berlin", 2026, 6, 2, 8),
+        NO_EVENT,
+        id="closing-second",
+    ),
+    # The weekend
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 5, 18),
+        local("Europe/Berlin", 2026, 6, 8, 8),
+        NO_EVENT,
+        id="friday-closing-to-monday",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 6, 12),
+        local("Europe/Berlin", 2026, 6, 8, 8),
+        NO_EVENT,
+        id="saturday-noon",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 7, 23, 59, 59),
+        local("Europe/Berlin", 2026, 6, 8, 8),
+        NO_EVENT,
+        id="sunday-last-second",
+    ),
+    # The weekday and the hour are the contact's, not UTC's
+    pytest.param(
+        OFFICE_HOURS,
+        "Pacific/Kiritimati",
+        utc(2026, 6, 7, 20, 0),  # Sunday in UTC, Monday 10:00 there
+        utc(2026, 6, 7, 20, 0),
+        NO_EVENT,
+        id="kiritimati-monday-on-a-utc-sunday",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Pacific/Kiritimati",
+        utc(2026, 6, 5, 19, 0),  # Friday in UTC, Saturday 09:00 there
+        utc(2026, 6, 7, 18, 0),  # Monday 08:00 there
+        NO_EVENT,
+        id="kiritimati-saturday-on-a-utc-friday",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "America/Los_Angeles",
+        utc(2026, 6, 6, 0, 30),  # Saturday in UTC, Friday 17:30 PDT there
+        utc(2026, 6, 6, 0, 30),
+        NO_EVENT,
+        id="los-angeles-friday-on-a-utc-saturday",
+    ),
+    # DST changes
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 3, 27, 18),  # Friday, CET
+        utc(2026, 3, 30, 6, 0),  # Monday 08:00 CEST, after the spring change
+        NO_EVENT,
+        id="berlin-spring-weekend",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "America/New_York",
+        utc(2026, 10, 30, 22, 0),  # Friday 18:00 EDT
+        utc(2026, 11, 2, 13, 0),  # Monday 08:00 EST, after the autumn change
+        NO_EVENT,
+        id="new-york-autumn-weekend",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "America/New_York",
+        utc(2026, 11, 1, 5, 30),  # Sunday 01:30 EDT, the hour shown twice
+        utc(2026, 11, 2, 13, 0),
+        NO_EVENT,
+        id="new-york-repeated-hour",
+    ),
+    pytest.param(
+        BERLIN_SUNDAY_NIGHT,
+        "Europe/Berlin",
+        utc(2026, 3, 28, 12),
+        utc(2026, 3, 29, 1, 0),  # 02:30 is skipped: 03:00 CEST, the gap's end
+        NO_EVENT,
+        id="berlin-opening-in-the-spring-gap",
+    ),
+    pytest.param(
+        BERLIN_SUNDAY_NIGHT,
+        "Europe/Berlin",
+        utc(2026, 10, 24, 12),
+        utc(2026, 10, 25, 0, 30),  # the first 02:30 (CEST), not the second
+        NO_EVENT,
+        id="berlin-autumn-opening-first-pass",
+    ),
+    pytest.param(
+        BERLIN_SUNDAY_NIGHT,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 10, 25, 2, 10, fold=1),  # 02:10 CET, second pass
+        utc(2026, 10, 25, 1, 30),  # the second 02:30 (CET)
+        NO_EVENT,
+        id="berlin-autumn-opening-second-pass",
+    ),
+    # An event on Thursday 11 June: Wednesday is blacked out, so is every day after
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 9, 17, 59, 59),
+        local("Europe/Berlin", 2026, 6, 9, 17, 59, 59),
+        EVENT_THURSDAY,
+        id="the-day-before-the-blackout-last-open-second",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 9, 18),
+        Cancel(),
+        EVENT_THURSDAY,
+        id="the-day-before-the-blackout-closing",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 10, 8),
+        Cancel(),
+        EVENT_THURSDAY,
+        id="the-blackout-day-opening",
+    ),
+    pytest.param(
+        OFFICE_HOURS,
+        "Europe/Berlin",
+        local("Europe/Berlin", 2026, 6, 11, 10),
+        Cancel(),
+        EVENT_THURSDAY,
+        id="the-day-after-the-blackout-day",
+    ),
+]
+
+
+def refused(due_at: datetime, hours: OpenHours, zone: str, event: EventDates) -> bool:
+    """Whether the API refuses `due_at` for a thread sent long before, one-day cadence."""
+    violation = check_due_at(
+        due_at,
+        previous_send=due_at - timedelta(days=30),
+        attempt=1,
+        settings=followup_settings(cadence=[1], window=hours.send_window()),
+        contact_timezone=zone,
+        event=event,
+        now=due_at - timedelta(days=1),
+    )
+    return violation is not None
+
+
+def test_the_office_hours_are_the_default_send_window() -> None:
+    assert OFFICE_HOURS.send_window() == OFFICE
+
+
+@pytest.mark.parametrize(("hours", "zone", "candidate", "expected", "event"), BOUNDARIES)
+def test_each_boundary_instant_is_placed_as_the_table_says(
+    hours: OpenHours,
+    zone: str,
+    candidate: datetime,
+    expected: datetime | Cancel,
+    event: EventDates,
+) -> None:
+    placed_at = earliest_allowed(
+        candidate, window=hours.send_window(), contact_timezone=zone, event=event
+    )
+
+    assert placed_at == expected
+    # The API's check agrees: the candidate passes exactly when it is its own answer
+    assert refused(candidate, hours, zone, event) == (expected != candidate)
+    if isinstance(expected, datetime):
+        assert not refused(expected, hours, zone, event)
+        # And so does the oracle the properties below use
+        assert hours.open_at(expected, ZoneInfo(zone))
+        assert hours.open_at(candidate, ZoneInfo(zone)) == (expected == candidate)
+
+
 # ------------------------------------------------------------------------- properties
 
 
@@ -664,16 +920,28 @@ def first_instant_showing(naive: datetime, zone: ZoneInfo) -> datetime:
     return minute
 
 
-def in_window(instant: datetime, window: SendWindow | None, zone: ZoneInfo) -> bool:
-    if window is None:
-        return True
-    shown = instant.astimezone(zone)
-    return WEEKDAYS[shown.weekday()] in window.days and window.start <= shown.time() < window.end
+def is_open(hours: OpenHours | None, instant: datetime, zone: ZoneInfo) -> bool:
+    return hours is None or hours.open_at(instant, zone)
+
+
+def openings(hours: OpenHours, start: datetime, end: datetime, zone: ZoneInfo) -> list[datetime]:
+    """Brute force: each local day's first instant showing the opening time, or the first
+    after it when the clock skips it, from `start`'s local day to `end`'s."""
+    days = (end.astimezone(zone).date() - start.astimezone(zone).date()).days
+    first = start.astimezone(zone).date()
+    return [
+        first_instant_showing(
+            datetime.combine(first + timedelta(days=n), time()) + timedelta(seconds=hours.opens),
+            zone,
+        )
+        for n in range(days + 1)
+    ]
 
 
 @dataclass(frozen=True)
 class Scenario:
     zone: str
+    hours: OpenHours | None
     settings: FollowupSettings
     attempt: int
     previous_send: datetime
@@ -721,16 +989,15 @@ class Scenario:
         )
 
 
-minutes = st.integers(0, 24 * 60 - 1).map(lambda m: time(m // 60, m % 60))
-
-
 @st.composite
-def windows(draw: st.DrawFn) -> SendWindow | None:
+def open_hours(draw: st.DrawFn) -> OpenHours | None:
+    """Drawn as data first; the product's SendWindow is made from it, never the reverse."""
     if draw(st.integers(0, 4)) == 0:
         return None
-    start, end = sorted(draw(st.lists(minutes, min_size=2, max_size=2, unique=True)))
-    days = draw(st.sets(st.sampled_from(WEEKDAYS), min_size=1))
-    return SendWindow(days=sorted(days, key=WEEKDAYS.index), start=start, end=end)
+    minutes = st.integers(0, 24 * 60 - 1)
+    opens, closes = sorted(draw(st.lists(minutes, min_size=2, max_size=2, unique=True)))
+    days = draw(st.sets(st.sampled_from(DAY_NAMES), min_size=1))
+    return OpenHours(frozenset(days), opens * 60, closes * 60)
 
 
 @st.composite
@@ -755,12 +1022,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         length = draw(st.none() | st.integers(0, 5 * 1440))
         ends = None if length is None else starts + timedelta(minutes=length)
         event = EventDates(starts_at=starts, ends_at=ends)
+    hours = draw(open_hours())
     return Scenario(
         zone=zone,
+        hours=hours,
         settings=FollowupSettings(
             followup_cadence_days=cadence,
             max_followups=draw(st.integers(0, 5)),
-            send_window=draw(windows()),
+            send_window=None if hours is None else hours.send_window(),
         ),
         attempt=attempt,
         previous_send=previous_send,
@@ -784,7 +1053,7 @@ def test_a_due_time_keeps_every_rule(scenario: Scenario) -> None:
     # Never before the cadence, never in the past
     assert at >= scenario.candidate
     # Inside the window, in the contact's zone (weekday and wall time)
-    assert in_window(at, scenario.settings.send_window, zone)
+    assert is_open(scenario.hours, at, zone)
     # Never on the day before the event, during it, or after it
     blackout_from = scenario.blackout_from
     if blackout_from is not None:
@@ -793,9 +1062,16 @@ def test_a_due_time_keeps_every_rule(scenario: Scenario) -> None:
         assert at.astimezone(zone).date() < scenario.first_event_day - timedelta(days=1)
     # The earliest such time: a second earlier is before the candidate or not allowed
     earlier = at - timedelta(seconds=1)
-    assert earlier < scenario.candidate or not in_window(
-        earlier, scenario.settings.send_window, zone
-    )
+    assert earlier < scenario.candidate or not is_open(scenario.hours, earlier, zone)
+    # and nothing allowed was passed over: an open candidate is the answer, and no day's
+    # opening between the two was open
+    if is_open(scenario.hours, scenario.candidate, zone):
+        assert at == scenario.candidate
+    if scenario.hours is not None:
+        for opening in openings(scenario.hours, scenario.candidate, at, zone):
+            assert not (
+                scenario.candidate <= opening < at and is_open(scenario.hours, opening, zone)
+            )
     # Escalation exactly after the last attempt
     assert isinstance(decision, Escalate) == (scenario.attempt > scenario.settings.max_followups)
 

@@ -4,7 +4,6 @@ import json
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +28,6 @@ from attendry.db.models import (
     AgentTask,
     EmailSuppression,
     FollowupSchedule,
-    Notification,
     OutreachDraft,
     OutreachSent,
     UserSendingState,
@@ -37,7 +35,7 @@ from attendry.db.models import (
 from attendry.email.reply_address import parse_reply_address
 from attendry.email.settings import EmailSettings
 from attendry.followups.threads import ScheduledThreads
-from attendry.outreach.service import approve_draft, redrive_approved_drafts
+from attendry.outreach.service import redrive_approved_drafts
 from attendry.platform.ses import SesClient, SesOutcomeUnknownError, SesTransientError
 from attendry.sending.consumer import SendMessageConsumer
 from attendry.sending.outcomes import record_ses_acceptance
@@ -47,21 +45,9 @@ from tests.fixtures.api import LambdaContext
 from tests.fixtures.aws import REGION, Aws, aws_client, sqs_event
 from tests.fixtures.functions import load_function
 from tests.fixtures.outreach import Outreach
+from tests.fixtures.sending import GRACE_S, Clock, approved, notifications
 
 pytestmark = pytest.mark.integration
-
-GRACE_S = 900
-
-
-@dataclass
-class Clock:
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class AnswerLost:
@@ -150,13 +136,6 @@ def make_visible(aws: Aws, messages: list[dict[str, Any]]) -> None:
         )
 
 
-def approved(aws: Aws, outreach: Outreach, session: Session, **fields: Any) -> OutreachDraft:
-    draft = outreach.draft(session, **fields)
-    approve_draft(session, outreach.user_id, draft.id, queue=aws.queue)
-    session.commit()
-    return draft
-
-
 def sent_row(session: Session, draft: OutreachDraft) -> OutreachSent:
     session.expire_all()
     return session.scalars(
@@ -174,15 +153,6 @@ def queued(aws: Aws) -> list[dict[str, Any]]:
 
 def queued_drafts(aws: Aws) -> list[str]:
     return [json.loads(message["Body"])["draft_id"] for message in queued(aws)]
-
-
-def notifications(session: Session, user_id: str, kind: str) -> list[Notification]:
-    session.expire_all()
-    return list(
-        session.scalars(
-            select(Notification).where(Notification.user_id == user_id, Notification.kind == kind)
-        )
-    )
 
 
 def test_an_approved_draft_is_sent_once_with_every_header_the_spec_requires(

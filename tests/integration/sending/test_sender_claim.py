@@ -21,7 +21,7 @@ from attendry.sending.service import Sender, SendOutcome, SendResult
 from attendry.sending.settings import SendingSettings
 from tests.fixtures.aws import REGION, Aws
 from tests.fixtures.outreach import Outreach
-from tests.integration.sending.test_sender import GRACE_S, Clock, approved, notifications
+from tests.fixtures.sending import GRACE_S, Clock, approved, notifications
 
 pytestmark = pytest.mark.integration
 

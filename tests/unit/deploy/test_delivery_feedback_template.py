@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from tests.unit.deploy.test_template import TEMPLATE_PATH
+from tests.fixtures.paths import TEMPLATE
 
 ALL_EVENT_TYPES = {
     "send",
@@ -24,7 +24,7 @@ ALL_EVENT_TYPES = {
 
 @pytest.fixture(scope="module")
 def resources() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE_PATH))))
+    loaded: dict[str, Any] = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
     return dict(loaded["Resources"])
 
 

@@ -19,9 +19,9 @@ from cfnlint.decode import cfn_yaml
 from samtranslator.translator.transform import transform
 
 from attendry.db.migrate import head
-from tests.fixtures.paths import ROOT
+from tests.fixtures.paths import ROOT, TEMPLATE
+from tests.fixtures.template import resources_of_type
 
-TEMPLATE_PATH = ROOT / "template.yaml"
 PUBLIC_API_PATHS = {"/health", "/openapi.json", "/docs", "/webhooks/ses", "/unsubscribe/{token}"}
 CONTRACT_ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME",
@@ -37,16 +37,8 @@ CONTRACT_ENVIRONMENT = {
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE_PATH))))
+    loaded: dict[str, Any] = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
     return loaded
-
-
-def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
-    return {
-        logical_id: resource
-        for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == resource_type
-    }
 
 
 def http_api_events(function: dict[str, Any]) -> dict[str, dict[str, Any]]:

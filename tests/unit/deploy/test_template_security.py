@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from tests.unit.deploy.test_template import TEMPLATE_PATH, resources_of_type
+from tests.fixtures.paths import TEMPLATE
+from tests.fixtures.template import resources_of_type
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE_PATH))))
+    loaded: dict[str, Any] = json.loads(json.dumps(cfn_yaml.load(str(TEMPLATE))))
     return loaded
 
 

@@ -15,21 +15,13 @@ import pytest
 from aws_lambda_powertools.utilities.parameters import clear_caches
 from sqlalchemy.orm import Session
 
-from attendry.core.config import database_settings
 from attendry.db.engine import get_engine
 from attendry.wiring import connect_features
 from attendry_local.postgres import scratch_database, scratch_server
+from tests.fixtures.database import reset_engine
 
 # The features hear of each other as every function's handler wires them at cold start.
 connect_features()
-
-
-def reset_engine() -> None:
-    """Forget the cached settings and engine, so the next use reads DATABASE_URL again."""
-    if get_engine.cache_info().currsize:
-        get_engine().dispose()
-    get_engine.cache_clear()
-    database_settings.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,12 @@
 """One local system per test module, wired exactly as `make dev` wires it."""
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from attendry_local.runtime import LocalRuntime
 from attendry_local.system import local_system
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+from tests.fixtures.paths import TEMPLATE
 
 
 @pytest.fixture(scope="module")

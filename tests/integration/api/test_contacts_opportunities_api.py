@@ -6,7 +6,7 @@ from sqlalchemy import insert
 
 from attendry.db.engine import session_scope
 from attendry.db.models import Notification
-from tests.integration.api.conftest import ApiResponse
+from tests.fixtures.api import ApiResponse
 
 Call = Callable[..., ApiResponse]
 

@@ -24,7 +24,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 import boto3
@@ -40,15 +39,15 @@ from attendry.platform.sqs import default_sqs_client
 from attendry.sending.settings import sending_settings
 from attendry.tasks.settings import task_settings
 from attendry.usage.settings import llm_limit_settings
+from tests.fixtures.api import ApiResponse
+from tests.fixtures.paths import TEMPLATE
 from tests.fixtures.worlds import World, make_world, now_utc, snapshot
-from tests.integration.api.conftest import ApiResponse
 
 pytestmark = pytest.mark.integration
 
 Call = Callable[..., ApiResponse]
 Route = tuple[str, str]
 REGION = "us-east-1"
-TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
 
 
 @dataclass

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 
 from attendry.db.enums import DraftStatus
 from attendry.db.models import Agent, Contact
+from tests.fixtures.api import CallApi, LambdaContext
+from tests.fixtures.aws import Aws, sqs_event
 from tests.fixtures.functions import load_function
 from tests.fixtures.mail_headers import PLAIN_EMAIL_HEADERS, assert_reads_back, header_names
-from tests.integration.api.conftest import LambdaContext
-from tests.integration.email.conftest import Aws, Outreach, sqs_event
-from tests.integration.email.test_drafts_api import DRAFTS, CallApi
+from tests.fixtures.outreach import DRAFTS, Outreach
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from attendry.email.settings import email_settings
 from attendry.platform.ses import SesClient
 from attendry_local.local_routes import LocalRequest, LocalRoutes
 from attendry_local.outbox import register_outbox_route
-from tests.integration.email.conftest import Aws
+from tests.fixtures.aws import Aws
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,7 @@ from sqlalchemy import func, select, update
 from attendry.db.engine import session_scope
 from attendry.db.enums import TaskStatus
 from attendry.db.models import AgentTask, LlmUsage, Notification, Opportunity, OutreachDraft
-from tests.fixtures.fake_gemini import FakeGemini, answer, error
-from tests.integration.tasks.conftest import (
+from tests.fixtures.agent_tasks import (
     MAX_RECEIVE_COUNT,
     Handler,
     Queues,
@@ -23,6 +22,7 @@ from tests.integration.tasks.conftest import (
     make_world,
     queue_task,
 )
+from tests.fixtures.fake_gemini import FakeGemini, answer, error
 
 GEMINI_DRAFT = {
     "subject": "DataConf Europe: a coffee in Berlin?",

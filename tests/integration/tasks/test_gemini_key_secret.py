@@ -6,7 +6,7 @@ import pytest
 from attendry.drafting import OfflineDrafter, drafter_from_settings
 from attendry.tasks.runtime import llm_settings_from_environment
 from attendry.tasks.settings import TaskSettings
-from tests.integration.tasks.conftest import forget_cached_settings
+from tests.fixtures.agent_tasks import forget_cached_settings
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from attendry.db.engine import session_scope
 from attendry.db.enums import TaskStatus
 from attendry.db.models import AgentTask
-from tests.integration.tasks.conftest import (
+from tests.fixtures.agent_tasks import (
     MAX_RECEIVE_COUNT,
     Handler,
     Queues,

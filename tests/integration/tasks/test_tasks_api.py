@@ -14,8 +14,7 @@ from attendry.db.engine import session_scope
 from attendry.db.models import AgentTask, LlmUsage
 from attendry.tasks.schemas import DraftOutreachInput, DraftOutreachTask
 from attendry.tasks.service import assign_task
-from tests.integration.api.conftest import ApiResponse
-from tests.integration.tasks.conftest import (
+from tests.fixtures.agent_tasks import (
     Handler,
     Queues,
     World,
@@ -23,6 +22,7 @@ from tests.integration.tasks.conftest import (
     make_world,
     scheduled_event,
 )
+from tests.fixtures.api import ApiResponse
 
 Call = Callable[..., ApiResponse]
 

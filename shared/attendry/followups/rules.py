@@ -233,14 +233,21 @@ def _event_limits(event: EventDates, zone: ZoneInfo) -> _EventLimits | None:
 
 
 def _first_in_window(candidate: datetime, window: SendWindow | None, zone: ZoneInfo) -> datetime:
-    """Step from window opening to window opening until one is allowed."""
+    """Step from window opening to window opening until one is allowed.
+
+    The window also opens where the clock is set back into it (window 01:30-02:45 on the
+    night clocks go from 03:00 back to 02:00): that instant comes before the next opening.
+    """
     if window is None:
         return candidate
     instant = candidate
     for _ in range(_MAX_STEPS):
         if is_in_window(instant, window, zone):
             return instant
-        instant = _next_opening(instant, window.start, zone)
+        opening = _next_opening(instant, window.start, zone)
+        set_back = _clock_set_back(instant, opening, zone)
+        in_window = set_back is not None and is_in_window(set_back, window, zone)
+        instant = set_back if set_back is not None and in_window else opening
     raise RuntimeError(f"no send window opening within {_MAX_STEPS} tries after {candidate}")
 
 
@@ -252,6 +259,27 @@ def _next_opening(after: datetime, opens: time, zone: ZoneInfo) -> datetime:
         if later:
             return later[0]
     raise RuntimeError(f"the wall clock of {zone.key} never shows {opens} after {after}")
+
+
+def _clock_set_back(low: datetime, high: datetime, zone: ZoneInfo) -> datetime | None:
+    """The instant in (low, high] at which `zone`'s clock is set back, if it is (bisection to
+    the second: zones change their offset on whole seconds). `high` is at most a few days
+    after `low`, which holds at most one such change."""
+    if _offset(high, zone) >= _offset(low, zone):
+        return None
+    before = _offset(low, zone)
+    while high - low > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        if _offset(middle, zone) < before:
+            high = middle
+        else:
+            low = middle
+    whole = high.replace(microsecond=0)
+    return whole if whole > low and _offset(whole, zone) < before else high
+
+
+def _offset(instant: datetime, zone: ZoneInfo) -> timedelta:
+    return instant.astimezone(zone).utcoffset() or timedelta(0)
 
 
 def _wall_instants(day: date, wall: time, zone: ZoneInfo) -> list[datetime]:

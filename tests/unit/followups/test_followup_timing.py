@@ -68,6 +68,7 @@ OFFICE_HOURS = OpenHours(
     frozenset({"Monday", "Tuesday", "Wednesday", "Thursday", "Friday"}), 8 * 3600, 18 * 3600
 )
 BERLIN_SUNDAY_NIGHT = OpenHours(frozenset({"Sunday"}), 2 * 3600 + 30 * 60, 4 * 3600)
+BERLIN_BEFORE_THE_CHANGE = OpenHours(frozenset({"Sunday"}), 1 * 3600 + 30 * 60, 2 * 3600 + 45 * 60)
 
 
 def _loadable(key: str) -> bool:
@@ -804,6 +805,26 @@ BOUNDARIES = [
         utc(2026, 10, 25, 1, 30),  # the second 02:30 (CET)
         NO_EVENT,
         id="berlin-autumn-opening-second-pass",
+    ),
+    # Sunday 01:30-02:45 on the night Berlin sets 03:00 CEST back to 02:00 CET: at 02:50
+    # CEST the window has closed, and it opens again when the clock shows 02:00 CET.
+    pytest.param(
+        BERLIN_BEFORE_THE_CHANGE,
+        "Europe/Berlin",
+        utc(2026, 10, 25, 0, 50),  # 02:50 CEST
+        utc(2026, 10, 25, 1, 0),  # 02:00 CET, the clock set back into the window
+        NO_EVENT,
+        id="berlin-autumn-clock-set-back-into-the-window",
+    ),
+    # The same night, a window of 01:30-01:55: setting the clock back to 02:00 does not
+    # reach it, so the next opening is the following Sunday's.
+    pytest.param(
+        OpenHours(frozenset({"Sunday"}), 1 * 3600 + 30 * 60, 1 * 3600 + 55 * 60),
+        "Europe/Berlin",
+        utc(2026, 10, 25, 0, 50),
+        utc(2026, 11, 1, 0, 30),  # Sunday 1 November, 01:30 CET
+        NO_EVENT,
+        id="berlin-autumn-clock-set-back-outside-the-window",
     ),
     # An event on Thursday 11 June: Wednesday is blacked out, so is every day after
     pytest.param(

@@ -73,7 +73,7 @@ EXEMPTIONS: tuple[Exemption, ...] = (
         "POST",
         "/agents",
         (422,),
-        "settings are checked against the model of the body's agent_type",
+        "settings must fit the model of the body's agent_type, a send window start before its end",
     ),
     Exemption(
         "POST",

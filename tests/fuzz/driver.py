@@ -59,16 +59,25 @@ class FuzzResult:
     failures: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     output: str = ""
+    statuses: Counter[int] = field(default_factory=Counter)
+    """Every answer's status, from the HAR report: the 5xx are counted whatever the checks."""
+
+    @property
+    def server_errors(self) -> int:
+        return sum(count for status, count in self.statuses.items() if status >= 500)
 
     @property
     def clean(self) -> bool:
-        return self.exit_code == 0 and not self.failures and not self.errors
+        return (
+            self.exit_code == 0 and not self.failures and not self.errors and not self.server_errors
+        )
 
     def summary(self) -> str:
         lines = [
             f"operations tested: {self.operations}",
             f"requests sent:     {self.requests}",
             f"test cases:        {self.test_cases}",
+            f"5xx answers:       {self.server_errors}",
             f"failures:          {sum(self.failures.values())}",
         ]
         lines += [f"  {title}: {count}" for title, count in sorted(self.failures.items())]
@@ -183,22 +192,24 @@ def _result(exit_code: int, output: str, reports: Path) -> FuzzResult:
     for group in report.get("failures", []):
         failures[str(group["title"])] += int(group["count"])
     errors = [f"{group['title']} (x{group['count']})" for group in report.get("errors", [])]
+    statuses = _statuses(reports / HAR)
     return FuzzResult(
         exit_code=exit_code,
         operations=int(report["operations"]["tested"]),
-        requests=_requests(reports / HAR),
+        requests=statuses.total(),
         test_cases=int(report["test_cases"]["generated"]),
         failures=failures,
         errors=errors,
         output=output,
+        statuses=statuses,
     )
 
 
-def _requests(har: Path) -> int:
+def _statuses(har: Path) -> Counter[int]:
     if not har.exists():
-        return 0
+        return Counter()
     document = json.loads(har.read_text(encoding="utf-8"))
-    return len(document["log"]["entries"])
+    return Counter(int(entry["response"]["status"]) for entry in document["log"]["entries"])
 
 
 def fuzz_api(api_url: str, tokens: dict[str, str], settings: FuzzSettings) -> FuzzResult:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fuzz.driver import FuzzSettings, fuzz_api
+from tests.fuzz.driver import FuzzResult, FuzzSettings, fuzz_api
 
 ITEM = {
     "type": "object",
@@ -112,8 +112,17 @@ def test_a_server_error_and_a_body_against_the_document_are_each_reported(
     assert result.failures["Server error"] >= 1, result.summary()
     assert result.failures["Response violates schema"] >= 1, result.summary()
     assert result.operations == 2
-    assert result.requests > 0
+    assert result.server_errors >= 1
+    assert result.requests >= result.server_errors
     assert "Server error" in result.summary()
+
+
+def test_a_5xx_no_check_reported_still_makes_the_run_unclean() -> None:
+    result = FuzzResult(exit_code=0, operations=1, requests=2, test_cases=2)
+    result.statuses.update({200: 1, 502: 1})
+
+    assert not result.clean
+    assert "5xx answers:       1" in result.summary()
 
 
 def test_an_api_true_to_its_document_is_clean(honest_api: str) -> None:
@@ -121,3 +130,4 @@ def test_an_api_true_to_its_document_is_clean(honest_api: str) -> None:
 
     assert result.clean, result.summary() + "\n" + result.output
     assert result.operations == 1
+    assert result.server_errors == 0 < result.requests

@@ -155,7 +155,9 @@ def _in_class(point: int) -> str:
 
 @cache
 def header_text_pattern() -> str:
-    """The regex of text `check_header_value` takes, but for encoded-words' decoded text.
+    """The regex of text `check_header_value` takes, as far as characters alone tell: it
+    cannot judge an encoded-word by what it decodes to, nor a zero-width joiner by the
+    characters around it (refused here, taken between two emoji by the check).
 
     Whitespace around the text, control characters included, is trimmed before the check,
     so only what lies between the first and the last other character must be safe.

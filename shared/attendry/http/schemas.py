@@ -140,8 +140,10 @@ JSON_VALUE = "JsonValue"
 
 @dataclass(frozen=True)
 class _RefersTo:
-    """A field's schema as pydantic makes it, plus a `$ref` to one of the document's
-    components (OpenAPI 3.1 reads a `$ref`'s siblings too, so `maxLength` still applies)."""
+    """A field's schema as pydantic makes it, and also one of the document's components.
+
+    The `$ref` sits in an `allOf`: pydantic resolves a `$ref` at the top of a field's
+    schema against its own definitions, where the document's components are not."""
 
     component: str
 

@@ -79,7 +79,7 @@ def test_no_route_is_404_as_api_gateway_answers(runtime: LocalRuntime, token: st
     assert response.body == b'{"message":"Not Found"}'
 
 
-@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "BREW"])
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "CONNECT", "PROPFIND", "BREW"])
 @pytest.mark.parametrize("path", ["/items/1", "/health", "/second/a"])
 def test_a_method_no_route_key_can_name_is_api_gateways_404(
     runtime: LocalRuntime, token: str, method: str, path: str

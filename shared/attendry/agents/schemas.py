@@ -4,14 +4,13 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from attendry.db.enums import AgentStatus, AgentType
-from attendry.email.headers import header_text
-from attendry.http.schemas import Resource
+from attendry.http.schemas import HeaderText, Resource
 
 # An agent's name is the From display name of its email unless `sender_name` is set.
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(header_text("name"))]
+Name = Annotated[str, Field(min_length=1, max_length=200), *HeaderText("name")]
 
 
 class AgentCreate(BaseModel):

@@ -12,7 +12,8 @@ shares; `contract` adds it in one place, from the same rules the code follows:
 - every operation behind the authorizer answers 401, in API Gateway's shape or ours;
 - every operation that names a resource in its path answers 404;
 - a query, path or header parameter cannot be JSON `null`, only absent: Powertools'
-  `anyOf [..., null]` for an optional one is narrowed to the value's own schema.
+  `anyOf [..., null]` for an optional one is narrowed to the value's own schema;
+- the components request fields refer to (`HeaderText`, `JsonValue`: attendry.http.schemas).
 """
 
 import json
@@ -24,6 +25,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from attendry.core.config import api_settings
 from attendry.http.request_body import MAX_JSON_DEPTH, takes_non_json_body
+from attendry.http.schemas import component_schemas
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
@@ -136,6 +138,7 @@ def contract(document: dict[str, Any]) -> dict[str, Any]:
     for name in POWERTOOLS_ONLY_SCHEMAS:
         schemas.pop(name, None)
     schemas[GATEWAY_REFUSAL] = GATEWAY_REFUSAL_SCHEMA
+    schemas.update(component_schemas())
     return document
 
 

@@ -7,8 +7,7 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, EmailStr, Field, HttpUrl
 
-from attendry.email.headers import header_text
-from attendry.http.schemas import Resource, Topics
+from attendry.http.schemas import HeaderText, JsonObject, Resource, Topics
 
 
 def _known_timezone(value: str) -> str:
@@ -37,7 +36,7 @@ class ContactCreate(BaseModel):
         },
     )
 
-    name: Annotated[str, Field(min_length=1, max_length=200), AfterValidator(header_text("name"))]
+    name: Annotated[str, Field(min_length=1, max_length=200), *HeaderText("name")]
     email: EmailStr | None = None
     title: Annotated[str, Field(max_length=200)] | None = None
     company: Annotated[str, Field(max_length=200)] | None = None
@@ -48,7 +47,7 @@ class ContactCreate(BaseModel):
     opportunity_id: UUID | None = Field(
         default=None, description="The event this contact was saved from."
     )
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: JsonObject = Field(default_factory=dict)
 
 
 class Contact(Resource):

@@ -12,13 +12,15 @@ Refusing rather than cleaning keeps what is sent identical to what the user appr
 """
 
 import re
+import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
 from email.headerregistry import Address
 from email.policy import default as default_policy
+from functools import cache
 
 from attendry.core.errors import InvalidInputError
 
@@ -119,6 +121,63 @@ def check_header_value(header: str, value: str) -> str:
     if reason is not None:
         raise UnsafeHeaderError(header, reason)
     return stripped
+
+
+def _refused_characters() -> Iterator[tuple[int, int]]:
+    """The ranges of code points `_first_unsafe` refuses wherever they stand, in order.
+
+    Lone surrogates are left out (no UTF-8 body can carry one); the zero-width joiner,
+    which `_first_unsafe` takes inside an emoji sequence, is in: a pattern cannot say where.
+    """
+    start = None
+    for point in range(sys.maxunicode + 1):
+        char = chr(point)
+        category = unicodedata.category(char)
+        refused = category != "Cs" and (
+            category in _UNSAFE_CATEGORIES
+            or category == _INVISIBLE_CATEGORY
+            or char in _INVISIBLE_LETTERS
+        )
+        if refused and start is None:
+            start = point
+        elif not refused and start is not None:
+            yield start, point - 1
+            start = None
+    if start is not None:
+        yield start, sys.maxunicode
+
+
+def _in_class(point: int) -> str:
+    # `\uXXXX` reads the same in Python's and ECMA-262's regexes; a code point past the
+    # BMP is written as itself (ECMA-262 with the `u` flag, as JSON Schema reads patterns).
+    return f"\\u{point:04X}" if point <= 0xFFFF else chr(point)
+
+
+@cache
+def header_text_pattern() -> str:
+    """The regex of text `check_header_value` takes, as far as characters alone tell: it
+    cannot judge an encoded-word by what it decodes to, nor a zero-width joiner by the
+    characters around it (refused here, taken between two emoji by the check).
+
+    Whitespace around the text, control characters included, is trimmed before the check,
+    so only what lies between the first and the last other character must be safe.
+    Built from the same character rules as the check, for the OpenAPI document; it is
+    computed once, when the document is first asked for.
+    """
+    refused = "".join(
+        _in_class(first) if first == last else f"{_in_class(first)}-{_in_class(last)}"
+        for first, last in _refused_characters()
+    )
+    return f"^\\s*[^\\s{refused}](?:[^{refused}]*[^\\s{refused}])?\\s*$"
+
+
+HEADER_TEXT_DESCRIPTION = (
+    "Text that becomes an email header. Refused: control and line-break characters, "
+    "invisible and text-direction characters (U+200B-200F, U+202A-202E, U+2066-2069, "
+    "and every other format character; a zero-width joiner only inside an emoji "
+    "sequence), and an RFC 2047 encoded-word (`=?charset?b?...?=`) that decodes to any "
+    "of them. Whitespace around the text is trimmed; what is left must not be empty."
+)
 
 
 def header_text(field: str) -> Callable[[str], str]:

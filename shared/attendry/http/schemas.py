@@ -1,6 +1,8 @@
-"""Shapes every area shares: the page of a list, the one error body, and the strict
-scalar types of request bodies."""
+"""Shapes every area shares: the page of a list, the one error body, the strict scalar
+types of request bodies, and the two shapes the OpenAPI document states once, as
+components: text that becomes an email header, and free-form JSON."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Annotated, Any, Generic, Self, TypeVar
 
@@ -11,8 +13,15 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     Strict,
+    WithJsonSchema,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from attendry.email.headers import HEADER_TEXT_DESCRIPTION, header_text, header_text_pattern
+from attendry.http.request_body import MAX_INTEGER, MAX_JSON_DEPTH
 
 T = TypeVar("T")
 
@@ -122,3 +131,78 @@ Flag = Annotated[bool, Strict()]
 
 
 Topics = Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(max_length=50)]
+
+
+COMPONENTS = "#/components/schemas/"
+HEADER_TEXT = "HeaderText"
+JSON_VALUE = "JsonValue"
+
+
+@dataclass(frozen=True)
+class _RefersTo:
+    """A field's schema as pydantic makes it, and also one of the document's components.
+
+    The `$ref` sits in an `allOf`: pydantic resolves a `$ref` at the top of a field's
+    schema against its own definitions, where the document's components are not."""
+
+    component: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"allOf": [{"$ref": COMPONENTS + self.component}], **handler(core_schema)}
+
+
+def HeaderText(field: str) -> tuple[AfterValidator, _RefersTo]:  # noqa: N802 - reads as a type
+    """Annotations of a request field whose text becomes an email header, named `field` in
+    the 422: `Annotated[str, Field(max_length=...), *HeaderText("subject")]`."""
+    return AfterValidator(header_text(field)), _RefersTo(HEADER_TEXT)
+
+
+def _json_value_ref() -> dict[str, str]:
+    return {"$ref": COMPONENTS + JSON_VALUE}
+
+
+_WITHOUT_NUL = {"pattern": "^[^\\u0000]*$"}
+
+
+JsonObject = Annotated[
+    dict[str, Any],
+    WithJsonSchema(
+        {"type": "object", "propertyNames": _WITHOUT_NUL, "additionalProperties": _json_value_ref()}
+    ),
+]
+"""A free-form JSON object of the user's (`metadata`, `signals`), under the body's rules."""
+
+
+def component_schemas() -> dict[str, dict[str, Any]]:
+    """The components the fields above refer to, for the OpenAPI document."""
+    return {
+        HEADER_TEXT: {
+            "title": HEADER_TEXT,
+            "description": HEADER_TEXT_DESCRIPTION,
+            "type": "string",
+            "pattern": header_text_pattern(),
+        },
+        JSON_VALUE: {
+            "title": JSON_VALUE,
+            "description": (
+                "Any JSON value, with the limits every body has: arrays and objects nest at "
+                f"most {MAX_JSON_DEPTH} levels, the body included; a number is a finite "
+                "double and an integer fits 64 bits; no string holds U+0000."
+            ),
+            "anyOf": [
+                {"type": "null"},
+                {"type": "boolean"},
+                {"type": "integer", "minimum": -MAX_INTEGER, "maximum": MAX_INTEGER},
+                {"type": "number"},
+                {"type": "string", **_WITHOUT_NUL},
+                {"type": "array", "items": _json_value_ref()},
+                {
+                    "type": "object",
+                    "propertyNames": _WITHOUT_NUL,
+                    "additionalProperties": _json_value_ref(),
+                },
+            ],
+        },
+    }

@@ -7,7 +7,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from attendry.db.enums import OpportunityStatus
-from attendry.http.schemas import Number, Resource, Timestamp, Topics
+from attendry.http.schemas import JsonObject, Number, Resource, Timestamp, Topics
 
 
 class OpportunityCreate(BaseModel):
@@ -34,7 +34,7 @@ class OpportunityCreate(BaseModel):
     starts_at: Timestamp | None = None
     ends_at: Timestamp | None = None
     topics: Topics = Field(default_factory=list)
-    signals: dict[str, Any] = Field(default_factory=dict)
+    signals: JsonObject = Field(default_factory=dict)
     score: Annotated[Number, Field(ge=0, le=1)] | None = None
     status: OpportunityStatus = OpportunityStatus.NEW
 

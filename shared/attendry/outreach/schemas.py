@@ -4,21 +4,18 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from attendry.db.enums import Channel, DeliveryStatus, DraftKind, DraftStatus
 from attendry.db.models import OutreachDraft, OutreachSent
-from attendry.email.headers import header_text
-from attendry.http.schemas import Resource
+from attendry.http.schemas import HeaderText, Resource
 
 MAX_SUBJECT_CHARS = 300
 MAX_BODY_CHARS = 100_000
 
 
 # The subject becomes a header: anything unsafe in it is refused, naming the field.
-Subject = Annotated[
-    str, Field(max_length=MAX_SUBJECT_CHARS), AfterValidator(header_text("subject"))
-]
+Subject = Annotated[str, Field(max_length=MAX_SUBJECT_CHARS), *HeaderText("subject")]
 Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY_CHARS)]
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from attendry.db.enums import SuppressionReason, SuppressionScope
 from attendry.db.models import EmailSuppression, OutreachDraft, SesEvent
 from attendry_local.runtime import LocalRuntime
+from tests.fixtures.local_runtime import Response, http, wait_until
 from tests.fixtures.ses import ses_event
-from tests.local.support import Response, http, wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -16,10 +16,10 @@ from attendry.db.enums import DeliveryStatus
 from attendry.db.models import EmailSuppression, Notification, OutreachSent, SesEvent
 from attendry_local.aws import local_client
 from attendry_local.runtime import LocalRuntime
+from tests.fixtures.local_runtime import http, wait_until
 from tests.fixtures.ses import ses_event, sns_envelope
 from tests.fixtures.sns import SigningIdentity, notification
 from tests.fixtures.worlds import make_world, now_utc
-from tests.local.support import http, wait_until
 
 
 def webhook_subscription(system: LocalRuntime) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from attendry_local.runtime import LocalRuntime
-from tests.local.support import (
+from tests.fixtures.local_runtime import (
     APP_TEMPLATE,
     FAKE_DATABASE_URL,
     LEAK_CHECK_VARIABLE,

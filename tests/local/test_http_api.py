@@ -12,7 +12,7 @@ import pytest
 
 from attendry_local.auth import make_token
 from attendry_local.runtime import LocalRuntime
-from tests.local.support import LEAK_CHECK_VARIABLE, Response, http
+from tests.fixtures.local_runtime import LEAK_CHECK_VARIABLE, Response, http
 
 # The documented local secret is short on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")

@@ -13,7 +13,7 @@ import pytest
 
 from attendry_local.runtime import LocalRuntime
 from attendry_local.template import TemplateError
-from tests.local.support import APP_TEMPLATE, MINIMAL_TEMPLATE, http, wait_until
+from tests.fixtures.local_runtime import APP_TEMPLATE, MINIMAL_TEMPLATE, http, wait_until
 
 
 def process_exists(pid: int) -> bool:

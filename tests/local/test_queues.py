@@ -14,7 +14,7 @@ from attendry_local.runtime import LocalRuntime
 from attendry_local.sqs_poller import QueuePoller
 from attendry_local.stack import DEFAULT_ACCOUNT_ID
 from attendry_local.topology import QueueMapping
-from tests.local.support import QueueInbox, wait_until
+from tests.fixtures.local_runtime import QueueInbox, wait_until
 
 # WorkQueue: VisibilityTimeout 1 s, redrive to WorkDeadLetterQueue after 3 receives.
 MAX_RECEIVE_COUNT = 3

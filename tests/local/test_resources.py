@@ -13,7 +13,7 @@ from attendry_local.aws import local_client
 from attendry_local.functions import DEFAULT_INSTANCES
 from attendry_local.provision import Provisioner
 from attendry_local.runtime import LocalRuntime
-from tests.local.support import QueueInbox, http, wait_until
+from tests.fixtures.local_runtime import QueueInbox, http, wait_until
 
 # The documented local secret is short on purpose.
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")

@@ -17,7 +17,7 @@ from attendry_local.schedules import (
     parse_expression,
 )
 from attendry_local.topology import ScheduleDef, ScheduleTarget
-from tests.local.support import http, wait_until
+from tests.fixtures.local_runtime import http, wait_until
 
 MOMENT = "2025-03-04T05:06:07Z"
 

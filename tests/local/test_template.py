@@ -8,7 +8,7 @@ import pytest
 from attendry_local.stack import LocalAddresses, LocalStack
 from attendry_local.template import Template, TemplateError, load_template, read_template
 from attendry_local.topology import read_topology
-from tests.local.support import APP_TEMPLATE
+from tests.fixtures.local_runtime import APP_TEMPLATE
 
 ADDRESSES = LocalAddresses(aws_endpoint="http://127.0.0.1:4566", api_url="http://127.0.0.1:3000")
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from tests.integration.api.conftest import ApiResponse, LambdaContext, http_event
+from tests.fixtures.api import ApiResponse, LambdaContext, http_event
 
 Call = Callable[..., ApiResponse]
 ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}

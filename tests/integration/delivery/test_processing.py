@@ -34,9 +34,9 @@ from attendry.delivery.service import SesEventOutcome
 from attendry.outreach.service import approve_draft
 from attendry.sending.outcomes import record_ses_acceptance
 from attendry.sending.policy import SendRefusedError, find_suppression
+from tests.fixtures.local_runtime import wait_until
 from tests.fixtures.sent_emails import SENT_AT, Apply, MakeSent, new_ses_message_id, notifications
 from tests.fixtures.ses import load
-from tests.local.support import wait_until
 
 pytestmark = pytest.mark.integration
 

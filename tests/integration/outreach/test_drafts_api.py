@@ -290,6 +290,45 @@ def test_approval_refuses_over_the_agents_daily_send_cap(
     assert call_api("POST", f"{DRAFTS}/{draft.id}/approve", user=user).status == 202
 
 
+def test_only_the_agents_own_sends_count_against_its_cap(
+    aws: Aws,
+    call_api: CallApi,
+    make_outreach: Callable[..., Outreach],
+    session: Session,
+    user: str,
+) -> None:
+    # Given an agent capped at 1 a day, and a send and an approval today by the same user's
+    # other agent and by another user's agent
+    outreach = make_outreach(user, settings={"daily_send_cap": 1})
+    other_agent = make_outreach(user, settings={"daily_send_cap": 1})
+    other_user = make_outreach(f"other-{uuid.uuid4().hex[:8]}", settings={"daily_send_cap": 1})
+    for elsewhere in (other_agent, other_user):
+        sent_draft = elsewhere.draft(session, status=DraftStatus.SENT)
+        session.add(
+            OutreachSent(
+                user_id=elsewhere.user_id,
+                draft_id=sent_draft.id,
+                agent_id=elsewhere.agent.id,
+                contact_id=elsewhere.contact.id,
+                recipient_email=elsewhere.contact.email,
+                message_body="sent",
+                delivery_status=DeliveryStatus.SENT,
+                idempotency_key=str(sent_draft.id),
+            )
+        )
+        elsewhere.draft(session, status=DraftStatus.APPROVED)
+    session.commit()
+    draft = outreach.draft(session)
+
+    # When this agent's first draft of the day is approved, it is accepted
+    assert call_api("POST", f"{DRAFTS}/{draft.id}/approve", user=user).status == 202
+    # and its second is the one over the cap
+    second = outreach.draft(session)
+    refused = call_api("POST", f"{DRAFTS}/{second.id}/approve", user=user)
+    assert refused.status == 409
+    assert refused.json()["error"]["code"] == "daily_send_cap_reached"
+
+
 def test_yesterdays_sends_do_not_count_against_todays_cap(
     aws: Aws,
     call_api: CallApi,
@@ -332,7 +371,9 @@ def test_approval_refuses_an_invalid_address_with_422(
     response = call_api("POST", f"{DRAFTS}/{draft.id}/approve", user=user)
 
     assert response.status == 422
-    assert response.json()["error"]["code"] == "invalid_recipient"
+    error = response.json()["error"]
+    assert error["code"] == "invalid_recipient"
+    assert [detail["field"] for detail in error["details"]] == ["recipient_email"]
     assert aws.receive() == []
 
 

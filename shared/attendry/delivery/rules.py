@@ -53,12 +53,10 @@ class _Changes:
         self.values[name] = value
         return True
 
-    def note_once(self, key: str, value: dict[str, Any]) -> bool:
+    def note_once(self, key: str, value: dict[str, Any]) -> None:
         meta = self.values.get("meta", self.facts.meta)
-        if key in meta:
-            return False
-        self.values["meta"] = {**meta, key: value}
-        return True
+        if key not in meta:
+            self.values["meta"] = {**meta, key: value}
 
 
 def progress(facts: SentFacts, event: SesEvent) -> Progress:

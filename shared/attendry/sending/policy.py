@@ -36,7 +36,6 @@ class SendRefusedError(ConflictError):
     ) -> None:
         super().__init__(message, details=details)
         self.code = refusal.value
-        self.refusal = refusal
 
 
 class InvalidRecipientError(InvalidInputError):

@@ -135,6 +135,11 @@ def test_an_event_known_only_by_its_start_is_over_once_that_has_passed() -> None
     assert assessment.reasons == ("DataConf Europe is over (it ended 2026-11-26).",)
 
 
+def test_an_event_is_over_only_once_its_end_has_passed() -> None:
+    assert not assess(event(ends_at=NOW), NOW).over
+    assert assess(event(ends_at=NOW - timedelta(microseconds=1)), NOW).over
+
+
 def test_the_score_is_rounded_to_three_places() -> None:
     assert assess(event(attendry_score=0.1234), NOW).score == 0.649
 

@@ -32,6 +32,20 @@ LAMBDA_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "AWS_DEFAULT_REGION": "us-east-1",
     "DATABASE_URL": "postgresql+psycopg://bench@127.0.0.1:1/bench",
+    # What the functions require at cold start (tests/unit/functions checks each by name);
+    # nothing is sent to them here.
+    **{
+        name: f"https://sqs.us-east-1.amazonaws.com/123456789012/{name.lower()}"
+        for name in (
+            "AGENT_TASKS_QUEUE_URL",
+            "AGENT_TASKS_DLQ_URL",
+            "EMAIL_SEND_QUEUE_URL",
+            "EMAIL_SEND_DLQ_URL",
+            "SES_EVENTS_DLQ_URL",
+            "INBOUND_MAIL_DLQ_URL",
+        )
+    },
+    "INBOUND_MAIL_BUCKET": "bench-inbound-mail",
 }
 
 

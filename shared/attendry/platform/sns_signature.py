@@ -184,13 +184,13 @@ def string_to_sign(message: SnsMessage) -> bytes:
     ).encode()
 
 
-def sns_host(region: str, partition: str = "aws") -> str:
+def sns_host(region: str, partition: str) -> str:
     """The regional SNS endpoint host: where certificates and SubscribeURLs must point."""
     suffix = "amazonaws.com.cn" if partition == "aws-cn" else "amazonaws.com"
     return f"sns.{region}.{suffix}"
 
 
-def signing_cert_names(region: str, partition: str = "aws") -> frozenset[str]:
+def signing_cert_names(region: str, partition: str) -> frozenset[str]:
     """The names SNS's signing certificate for this region may carry.
 
     `sns.amazonaws.com` in most commercial regions, `sns-signing.<region>.amazonaws.com`

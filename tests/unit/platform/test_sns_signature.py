@@ -358,7 +358,7 @@ def test_a_body_that_is_not_a_certificate_is_refused() -> None:
 
 
 def test_expected_names_per_partition() -> None:
-    assert signing_cert_names("eu-west-1") == {
+    assert signing_cert_names("eu-west-1", "aws") == {
         "sns.amazonaws.com",
         "sns-signing.eu-west-1.amazonaws.com",
     }

@@ -40,7 +40,7 @@ class SesEventsConsumer(QueueConsumer[QueuedNotification, SesEventResult]):
         *,
         dead_letters: SqsQueue,
         engine: Engine | None = None,
-        policies: SesEventPolicies | None = None,
+        policies: SesEventPolicies,
         clock: Clock,
     ) -> None:
         super().__init__(dead_letters=dead_letters)

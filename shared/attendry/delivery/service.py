@@ -85,7 +85,7 @@ class SesEventResult:
 
 @dataclass(frozen=True)
 class SesEventPolicies:
-    """What processing needs besides the database; each defaults to the environment's."""
+    """What processing needs besides the database: the function reads it at cold start."""
 
     suppression: SuppressionSettings
     account_safety: AccountSafetySettings
@@ -241,7 +241,7 @@ def apply_sns_notification(
     received_at: datetime,
     *,
     bind: Engine | Connection | None = None,
-    policies: SesEventPolicies | None = None,
+    policies: SesEventPolicies,
     clock: Clock,
 ) -> SesEventResult:
     """Store and apply one SES event record (the SNS notification's `Message`, parsed).
@@ -253,7 +253,6 @@ def apply_sns_notification(
     stored then.
     """
     event = parse_ses_event(message)
-    policies = policies or SesEventPolicies.from_environment()
     if isinstance(bind, Connection):
         with bind.begin():
             return apply_ses_event(

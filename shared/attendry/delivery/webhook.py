@@ -25,7 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from attendry.core.clock import Clock, system_clock
 from attendry.core.observability import logger
 from attendry.delivery.parsing import MalformedSesEventError
-from attendry.delivery.service import apply_sns_notification
+from attendry.delivery.service import SesEventPolicies, apply_sns_notification
 from attendry.delivery.webhook_schemas import WebhookAction
 from attendry.platform.sns_http import fetch_certificate, visit_subscribe_url
 from attendry.platform.sns_signature import (
@@ -150,6 +150,10 @@ def default_ses_webhook() -> SesWebhook:
     return SesWebhook(
         verifier=verifier,
         allowed_topics=settings.allowed_topics(),
-        apply=partial(apply_sns_notification, clock=system_clock),
+        apply=partial(
+            apply_sns_notification,
+            policies=SesEventPolicies.from_environment(),
+            clock=system_clock,
+        ),
         clock=system_clock,
     )

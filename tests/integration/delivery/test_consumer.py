@@ -22,6 +22,7 @@ from attendry.db.enums import DeliveryStatus
 from attendry.db.models import EmailSuppression, SesEvent
 from attendry.delivery.consumer import SesEventsConsumer
 from attendry.delivery.parsing import RAW_DELIVERY_KEY_PREFIX
+from attendry.delivery.service import SesEventPolicies
 from attendry.platform.queue import RetryLater, logging_failures
 from attendry.platform.sqs import SqsQueue, default_sqs_client
 from tests.fixtures.api import LambdaContext
@@ -196,7 +197,10 @@ def test_with_the_database_away_every_record_comes_back(dlq_url: str, sqs: Any) 
         connect_args={"connect_timeout": 1},
     )
     consumer = SesEventsConsumer(
-        dead_letters=SqsQueue(dlq_url, sqs), engine=unreachable, clock=system_clock
+        dead_letters=SqsQueue(dlq_url, sqs),
+        engine=unreachable,
+        clock=system_clock,
+        policies=SesEventPolicies.from_environment(),
     )
     records = [record(sns_envelope(load("delivery"))) for _ in range(2)]
 
@@ -219,7 +223,11 @@ def test_a_lost_connection_fails_one_record_and_the_next_reconnects(
     # Given an invocation whose shared connection the server drops after the first record
     emails = [make_sent(user_id) for _ in range(3)]
     records = [record(sns_envelope(email.event("delivery"))) for email in emails]
-    consumer = SesEventsConsumer(dead_letters=SqsQueue(dlq_url), clock=system_clock)
+    consumer = SesEventsConsumer(
+        dead_letters=SqsQueue(dlq_url),
+        clock=system_clock,
+        policies=SesEventPolicies.from_environment(),
+    )
     handle = logging_failures(consumer, planned=(RetryLater,))
     outcomes = []
     with consumer.invocation():

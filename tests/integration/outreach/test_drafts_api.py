@@ -218,6 +218,31 @@ def test_approval_refuses_a_suppressed_address(
     assert aws.receive() == []
 
 
+def test_an_address_suppressed_for_everyone_and_for_the_user_is_refused_for_everyone(
+    aws: Aws, call_api: CallApi, outreach: Outreach, session: Session, user: str
+) -> None:
+    # The global reason is the one the user cannot lift, so it is the one named
+    draft = outreach.draft(session)
+    address = str(outreach.contact.email).lower()
+    session.add(
+        EmailSuppression(
+            address=address,
+            reason=SuppressionReason.UNSUBSCRIBE,
+            scope=SuppressionScope.USER,
+            user_id=user,
+        )
+    )
+    session.commit()
+    _suppress(session, address, SuppressionScope.GLOBAL, None)
+
+    response = call_api("POST", f"{DRAFTS}/{draft.id}/approve", user=user)
+
+    assert response.status == 409
+    assert response.json()["error"]["message"] == (
+        f"{address} is suppressed for everyone (bounce); no email will be sent to it."
+    )
+
+
 def test_another_users_suppression_does_not_refuse_approval(
     aws: Aws, call_api: CallApi, outreach: Outreach, session: Session, user: str
 ) -> None:

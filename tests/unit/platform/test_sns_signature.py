@@ -310,6 +310,18 @@ def test_a_cached_certificate_that_expires_is_refused_from_then_on(
     assert server.calls == [CERT_URL]
 
 
+def test_a_certificate_is_valid_from_its_first_to_its_last_second(
+    sns: SigningIdentity, server: CertificateServer
+) -> None:
+    # X.509 validity includes both bounds (RFC 5280, 4.1.2.5); certificates carry seconds
+    now = [sns.not_before.replace(microsecond=0)]
+    verifier = SnsSignatureVerifier(server, clock=lambda: now[0])
+    verifier.verify(parsed(sns.sign(notification())))
+
+    now[0] = sns.not_after.replace(microsecond=0)
+    verifier.verify(parsed(sns.sign(notification())))
+
+
 def test_a_certificate_not_yet_valid_is_refused() -> None:
     future = SigningIdentity(
         not_before=datetime.now(UTC) + timedelta(days=1),

@@ -458,6 +458,18 @@ def test_a_subscribe_url_elsewhere_or_for_something_else_is_refused(
         verifier.subscribe_url(parsed(envelope))
 
 
+def test_a_china_region_topic_confirms_at_the_china_host(verifier: SnsSignatureVerifier) -> None:
+    topic = "arn:aws-cn:sns:cn-north-1:123456789012:ses-events"
+    china = "https://sns.cn-north-1.amazonaws.com.cn"
+    envelope = _signed_shape(subscription_confirmation(topic_arn=topic, subscribe_host=china))
+
+    assert verifier.subscribe_url(parsed(envelope)) == envelope["SubscribeURL"]
+    commercial = "https://sns.cn-north-1.amazonaws.com"
+    elsewhere = _signed_shape(subscription_confirmation(topic_arn=topic, subscribe_host=commercial))
+    with pytest.raises(SnsVerificationError):
+        verifier.subscribe_url(parsed(elsewhere))
+
+
 def test_a_subscribe_url_for_another_topic_or_token_is_refused(
     verifier: SnsSignatureVerifier,
 ) -> None:

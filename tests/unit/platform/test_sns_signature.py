@@ -394,6 +394,14 @@ def test_the_local_certificate_is_trusted_only_where_a_local_endpoint_is_given()
         SnsSignatureVerifier(server, clock=system_clock).verify(message)
 
 
+def test_the_local_endpoint_may_be_given_with_a_trailing_slash() -> None:
+    local = SigningIdentity(names=(LOCAL_SIGNING_CERT_NAME,))
+    server = CertificateServer({LOCAL_CERT_URL: local.pem})
+    verifier = SnsSignatureVerifier(server, local_endpoint=f"{LOCAL_ENDPOINT}/", clock=system_clock)
+
+    verifier.verify(parsed(local.sign(notification(cert_url=LOCAL_CERT_URL))))
+
+
 def test_the_local_endpoint_does_not_vouch_for_an_sns_named_certificate(
     sns: SigningIdentity,
 ) -> None:

@@ -5,11 +5,15 @@ Matching, strongest first:
 2. the per-email Reply-To address (`reply+TOKEN@`), whose signed token names the sent row;
 3. In-Reply-To, then References newest first, naming the Message-ID SES gave a sent email
    (`<SES-message-id@...amazonses.com>`): a client that replied to the From address, or
-   a contact writing from another account but in the same thread.
-A reply (not an auto-reply) sets the sent row's `response_received_at` once, stops every
-scheduled follow-up to that contact with reason `replied`, and notifies the user.
-Auto-replies (out of office, RFC 3834) are kept but change nothing. Mail that matches no
-thread is kept without an owner and logged, so no contact's words are lost to a rule.
+   a contact writing from another account but in the same thread; ids are read with or
+   without their angle brackets.
+Every email is classified (attendry.inbound.classification) and the kind and its reason
+are stored on its row. Only a `reply` sets the sent row's `response_received_at` once,
+stops every scheduled follow-up to that contact with reason `replied`, and notifies the
+user. An `auto_reply`, `list` or `other` mail is kept, logged, and changes nothing; so
+does a `bounce` for now (it is recorded as one, not yet applied as an SES bounce would
+be). Mail that matches no thread is kept without an owner and logged, so no contact's
+words are lost to a rule.
 
 Each email is stored once: its S3 object names it, and the row is written before any
 effect in the same transaction, so a redelivered notification changes nothing.
@@ -29,8 +33,10 @@ from attendry.core.observability import logger
 from attendry.db import models
 from attendry.db.enums import FollowupReason, InboundMatch
 from attendry.db.models import Contact, OutreachSent
+from attendry.db.models.inbound import InboundKind
 from attendry.db.owned import get_owned
 from attendry.email.inbound import InboundEmail
+from attendry.inbound.classification import Classification, classify
 from attendry.notifications.service import notify
 from attendry.platform.domain_events import ConversationEnded, publish
 from attendry.suppression.unsubscribe import UnsubscribeVia, unsubscribe
@@ -58,6 +64,7 @@ class InboundResult:
     matched_by: InboundMatch | None = None
     user_id: str | None = None
     sent_id: UUID | None = None
+    classification: InboundKind | None = None
     counted_as_reply: bool = False
     first_reply: bool = False
     unsubscribed: bool = False
@@ -108,6 +115,7 @@ def _insert(
     email: InboundEmail,
     sent: OutreachSent | None,
     matched_by: InboundMatch | None,
+    classification: Classification,
 ) -> UUID | None:
     """The row, unless this S3 object was already stored (then None)."""
     values: dict[str, Any] = {
@@ -126,7 +134,8 @@ def _insert(
         "message_id": _clean(email.message_id, 998) if email.message_id else None,
         "in_reply_to": [_clean(value, 998) for value in email.in_reply_to],
         "references": [_clean(value, 998) for value in email.references],
-        "is_auto_reply": email.is_auto_reply,
+        "classification": classification.kind,
+        "classification_reason": classification.reason,
         "s3_bucket": stored.bucket,
         "s3_key": stored.key,
         "received_at": stored.received_at,
@@ -166,10 +175,12 @@ def record_reply(session: Session, sent: OutreachSent, at: datetime) -> tuple[bo
 def record_inbound(session: Session, stored: StoredEmail, email: InboundEmail) -> InboundResult:
     """Store one received email and apply what it means; a repeat changes nothing."""
     sent, matched_by = _match(session, email)
-    inbound_id = _insert(session, stored, email, sent, matched_by)
+    classification = classify(email)
+    inbound_id = _insert(session, stored, email, sent, matched_by, classification)
     if inbound_id is None:
         logger.info("Inbound email already recorded", extra={"s3_key": stored.key})
         return InboundResult(None, duplicate=True)
+    kind = classification.kind
     if sent is None or matched_by is None:
         logger.warning(
             "Inbound email matched no thread; kept without an owner",
@@ -178,11 +189,18 @@ def record_inbound(session: Session, stored: StoredEmail, email: InboundEmail) -
                 "s3_key": stored.key,
                 "from": email.from_address,
                 "message_id": email.message_id,
+                "classification": kind.value,
+                "classification_reason": classification.reason,
             },
         )
-        return InboundResult(inbound_id, duplicate=False)
+        return InboundResult(inbound_id, duplicate=False, classification=kind)
     base = InboundResult(
-        inbound_id, duplicate=False, matched_by=matched_by, user_id=sent.user_id, sent_id=sent.id
+        inbound_id,
+        duplicate=False,
+        matched_by=matched_by,
+        user_id=sent.user_id,
+        sent_id=sent.id,
+        classification=kind,
     )
     if matched_by is InboundMatch.UNSUBSCRIBE_ADDRESS:
         # The address the email went to, not the sender's: mail forwarded from an alias
@@ -199,10 +217,15 @@ def record_inbound(session: Session, stored: StoredEmail, email: InboundEmail) -
             via=UnsubscribeVia.MAILTO,
         )
         return replace(base, unsubscribed=True, followups_cancelled=result.followups_cancelled)
-    if email.is_auto_reply:
+    if kind is not InboundKind.REPLY:
         logger.info(
-            "Auto-reply recorded; it does not count as a reply",
-            extra={"inbound_email_id": str(inbound_id), "sent_id": str(sent.id)},
+            "Inbound email recorded; not a reply, so it changes nothing",
+            extra={
+                "inbound_email_id": str(inbound_id),
+                "sent_id": str(sent.id),
+                "classification": kind.value,
+                "classification_reason": classification.reason,
+            },
         )
         return base
     first, cancelled = record_reply(session, sent, stored.received_at)

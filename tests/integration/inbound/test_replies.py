@@ -1,10 +1,12 @@
 """Replies through the InboundMail function: matched, stored, counted once, follow-ups stopped."""
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from attendry.db.models import (
     InboundEmail,
     OutreachSent,
 )
+from attendry.db.models.inbound import InboundKind
 from attendry.email.reply_address import make_reply_address, make_unsubscribe_mailto_address
 from attendry.email.settings import email_settings
 from attendry.inbound.consumer import InboundMailConsumer
@@ -162,7 +165,10 @@ def test_a_reply_to_the_reply_address_is_matched_counted_and_stops_the_followups
     assert row.from_address == CONTACT
     assert row.reply_text == "Hi Sam,\n\nYes, happy to meet at DataConf.\n\nJonas"
     assert row.received_at == received_at
-    assert not row.is_auto_reply
+    assert (row.classification, row.classification_reason) == (
+        InboundKind.REPLY,
+        "no automatic-mail signal",
+    )
     # And the thread is answered as of SES's receipt time
     session.refresh(sent)
     assert sent.response_received_at == received_at
@@ -235,7 +241,10 @@ def test_an_auto_reply_is_recorded_but_does_not_count(
     assert result.matched_by == InboundMatch.REPLY_ADDRESS
     assert not result.counted_as_reply
     [row] = stored(session, inbox.bucket)
-    assert row.is_auto_reply
+    assert (row.classification, row.classification_reason) == (
+        InboundKind.AUTO_REPLY,
+        "header Auto-Submitted: auto-replied",
+    )
     assert row.sent_id == sent.id
     session.refresh(sent)
     session.refresh(scheduled)
@@ -486,3 +495,86 @@ def test_a_nul_character_in_the_mail_does_not_fail_it_forever(
     assert result.counted_as_reply
     [row] = stored(session, inbox.bucket)
     assert row.reply_text == "Yes please"
+
+
+MAIL = Path(__file__).resolve().parents[2] / "fixtures" / "mail"
+_READDRESSED = re.compile(rb"^(?:to|in-reply-to|references):.*(?:\r?\n[ \t].*)*\r?\n", re.I | re.M)
+
+
+def readdressed(sample: str, *, to: str, in_reply_to: str | None = None) -> bytes:
+    """A real sample (tests/fixtures/mail) sent to `to`, answering `in_reply_to` if given:
+    only its To, In-Reply-To and References lines are replaced, as SOURCES.md says."""
+    raw = (MAIL / sample).read_bytes()
+    split = re.search(rb"\r?\n\r?\n", raw)
+    end = split.start() + 1 if split else len(raw)
+    head = _READDRESSED.sub(b"", raw[:end])
+    new = f"To: {to}\r\n" + (f"In-Reply-To: {in_reply_to}\r\n" if in_reply_to else "")
+    return new.encode() + head + raw[end:]
+
+
+@pytest.mark.parametrize(
+    ("sample", "kind"),
+    [
+        ("bounce/sisimai-google-02.eml", InboundKind.BOUNCE),
+        ("bounce/sisimai-exchange2003-07-ims55.eml", InboundKind.BOUNCE),
+        ("bounce/sisimai-domino-01.eml", InboundKind.BOUNCE),
+        ("bounce/sisimai-qmail-01.eml", InboundKind.BOUNCE),
+        ("auto_reply/utilus-exchange2013-rules-agent.eml", InboundKind.AUTO_REPLY),
+        ("auto_reply/sisimai-rfc3834-02-domino.eml", InboundKind.AUTO_REPLY),
+        ("list/vger-linux-bluetooth-github-push.eml", InboundKind.LIST),
+    ],
+)
+def test_a_real_bounce_auto_reply_or_list_post_keeps_the_followups_running(
+    inbox: Inbox,
+    outreach: Outreach,
+    session: Session,
+    sent: OutreachSent,
+    sample: str,
+    kind: InboundKind,
+) -> None:
+    # Given a scheduled follow-up, and a real machine mail arriving at the email's reply address
+    scheduled = followup(session, outreach, sent)
+    reply_to = make_reply_address(sent.id, settings=email_settings())
+    raw = readdressed(sample, to=reply_to)
+
+    result = deliver(inbox, inbox.receive(raw, [reply_to]))
+
+    # Then it is kept on the thread with its kind and why
+    assert (result.matched_by, result.classification) == (InboundMatch.REPLY_ADDRESS, kind)
+    assert not result.counted_as_reply
+    [row] = stored(session, inbox.bucket)
+    assert (row.sent_id, row.classification) == (sent.id, kind)
+    assert row.classification_reason
+    # And the contact is not marked replied, the follow-up still goes, nobody is told
+    session.refresh(sent)
+    session.refresh(scheduled)
+    assert sent.response_received_at is None
+    assert scheduled.status == FollowupStatus.SCHEDULED
+    assert notifications(session, outreach.user_id, REPLY_RECEIVED) == []
+
+
+@pytest.mark.parametrize("sample", ["reply/talon-thunderbird.eml", "reply/vger-outlook98-sv.eml"])
+def test_a_real_human_reply_naming_the_message_id_without_brackets_stops_the_followups(
+    inbox: Inbox, outreach: Outreach, session: Session, sent: OutreachSent, sample: str
+) -> None:
+    # Given a scheduled follow-up, and a real reply whose In-Reply-To has no angle brackets
+    scheduled = followup(session, outreach, sent)
+    bare_id = str(sent.rfc822_message_id).strip("<>")
+    raw = readdressed(sample, to="outreach@attendry.example", in_reply_to=bare_id)
+
+    result = deliver(inbox, inbox.receive(raw, ["outreach@reply.attendry.example"]))
+
+    # Then it is matched by the Message-ID and counts as the contact's reply
+    assert (result.matched_by, result.sent_id) == (InboundMatch.MESSAGE_ID, sent.id)
+    assert (result.classification, result.counted_as_reply) == (InboundKind.REPLY, True)
+    [row] = stored(session, inbox.bucket)
+    assert row.in_reply_to == [sent.rfc822_message_id]
+    session.refresh(sent)
+    session.refresh(scheduled)
+    assert sent.response_received_at is not None
+    assert (scheduled.status, scheduled.reason) == (
+        FollowupStatus.CANCELLED,
+        FollowupReason.REPLIED,
+    )
+    [notice_row] = notifications(session, outreach.user_id, REPLY_RECEIVED)
+    assert notice_row.payload["sent_id"] == str(sent.id)

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -19,6 +20,21 @@ from attendry.db.models.base import (
 )
 
 
+class InboundKind(StrEnum):
+    """What a received email is (attendry.inbound.classification decides, with a reason)."""
+
+    REPLY = "reply"
+    """A person answering: the only kind that marks the contact replied."""
+    AUTO_REPLY = "auto_reply"
+    """Out of office, an autoresponder, bulk mail answering us."""
+    BOUNCE = "bounce"
+    """A delivery report: the email did not reach the contact."""
+    LIST = "list"
+    """A mailing-list post."""
+    OTHER = "other"
+    """Another machine report (read receipt, abuse feedback), or mail with no sender."""
+
+
 class InboundEmail(Timestamped, Base):
     """Every email SES received for us, matched to its thread or not, kept as parsed.
 
@@ -31,6 +47,7 @@ class InboundEmail(Timestamped, Base):
     __tablename__ = "inbound_emails"
     __table_args__ = (
         one_of("matched_by", InboundMatch),
+        one_of("classification", InboundKind),
         CheckConstraint(
             "(matched_by IS NULL AND user_id IS NULL AND sent_id IS NULL AND contact_id IS NULL)"
             " OR (matched_by IS NOT NULL AND user_id IS NOT NULL)",
@@ -63,7 +80,10 @@ class InboundEmail(Timestamped, Base):
     message_id: Mapped[str | None]
     in_reply_to: Mapped[list[str]] = mapped_column(server_default=EMPTY_TEXT_ARRAY)
     references: Mapped[list[str]] = mapped_column(server_default=EMPTY_TEXT_ARRAY)
-    is_auto_reply: Mapped[bool] = mapped_column(server_default=text("false"))
+    classification: Mapped[InboundKind] = mapped_column(EnumText(InboundKind))
+    classification_reason: Mapped[str] = mapped_column(
+        doc="Why: the signal that decided, e.g. `header Auto-Submitted: auto-replied`."
+    )
     s3_bucket: Mapped[str]
     s3_key: Mapped[str]
     received_at: Mapped[datetime] = mapped_column(doc="When SES received it (receipt.timestamp).")

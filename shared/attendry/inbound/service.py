@@ -4,9 +4,12 @@ Matching, strongest first:
 1. an unsubscribe mailto address (`unsubscribe+TOKEN@`): the contact unsubscribes;
 2. the per-email Reply-To address (`reply+TOKEN@`), whose signed token names the sent row;
 3. In-Reply-To, then References newest first, naming the Message-ID SES gave a sent email
-   (`<SES-message-id@...amazonses.com>`): a client that replied to the From address, or
-   a contact writing from another account but in the same thread; ids are read with or
-   without their angle brackets.
+   (`<SES-message-id@...amazonses.com>`): a contact writing to the reply domain from
+   another account, or answering a forwarded copy; ids are read with or without their
+   angle brackets.
+Only mail to the reply domain arrives here (SES receiving is its MX). A reply written by
+hand to the From address goes to the sender domain's own mail host and is never seen:
+the user records it with `POST /contacts/{id}/replied` (README, "How it behaves").
 Every email is classified (attendry.inbound.classification) and the kind and its reason
 are stored on its row. Only a `reply` sets the sent row's `response_received_at` once,
 stops every scheduled follow-up to that contact with reason `replied`, and notifies the

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from attendry.platform.queue import backoff_s
 from attendry.platform.sqs import MAX_VISIBILITY_TIMEOUT_S
+from attendry.sending.settings import account_safety_settings
 from tests.fixtures.functions import load_function
 
 REQUIRED = {
@@ -52,6 +53,20 @@ def test_with_its_environment_a_function_starts(
     set_all(monkeypatch)
 
     assert callable(load_function(function).lambda_handler)
+
+
+def test_the_api_cold_start_refuses_an_invalid_setting_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ACCOUNT_SAFETY_MAX_BOUNCE_RATE", "2")
+    account_safety_settings.cache_clear()
+    try:
+        with pytest.raises(ValidationError) as failure:
+            load_function("api")
+    finally:
+        account_safety_settings.cache_clear()
+
+    assert "ACCOUNT_SAFETY_MAX_BOUNCE_RATE" in str(failure.value)
 
 
 @given(

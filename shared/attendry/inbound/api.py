@@ -56,8 +56,13 @@ def list_replies(
     tags=["replies"],
 )
 def get_reply(reply_id: UUID) -> ReplyDetail:
+    user_id = current_user_id(router)
     with read_scope() as session:
-        return ReplyDetail.from_row(reads.get_reply(session, current_user_id(router), reply_id))
+        reply = ReplyDetail.from_row(reads.get_reply(session, user_id, reply_id))
+        if reply.contact_id is not None:
+            entries = reads.thread_of(session.connection(), user_id, reply.contact_id)
+            reply.thread = [ThreadMessage.model_validate(entry) for entry in entries]
+    return reply
 
 
 @router.get(

@@ -99,6 +99,11 @@ def contact_thread(connection: Connection, user_id: str, contact_id: UUID) -> li
     A received one shows the contact's own words (quoted text cut).
     """
     require_owned(connection, Contact, user_id, contact_id, noun=CONTACT)
+    return thread_of(connection, user_id, contact_id)
+
+
+def thread_of(connection: Connection, user_id: str, contact_id: UUID) -> list[ThreadEntry]:
+    """`contact_thread` for a contact known to be the user's (a reply's own)."""
     sent = select(
         OutreachSent.id,
         literal(SENT, String).label("direction"),

@@ -32,6 +32,25 @@ class ReplyMarked(BaseModel):
     )
 
 
+NOT_COLUMNS = {"matched", "thread"}
+"""What a reply shows that is no column of its row: derived, or read alongside."""
+
+
+class ThreadMessage(Resource):
+    """One message of a contact's thread."""
+
+    id: UUID = Field(description="The sent message's id, or the received email's (a reply).")
+    direction: Direction
+    at: datetime = Field(
+        description="When it was sent (created, while not yet handed to SES) or received."
+    )
+    subject: str
+    text: str = Field(description="The body sent, or the contact's own words (quoted text cut).")
+    classification: InboundKind | None = Field(
+        description="What a received email is; null for a sent one."
+    )
+
+
 class Reply(Resource):
     """An email received for the user: a reply to one of their messages, or not."""
 
@@ -59,7 +78,8 @@ class Reply(Resource):
     @classmethod
     def from_row(cls, row: InboundEmail | dict[str, Any]) -> Self:
         if isinstance(row, InboundEmail):
-            row = {name: getattr(row, name) for name in cls.model_fields if name != "matched"}
+            shown = set(cls.model_fields) - NOT_COLUMNS
+            row = {name: getattr(row, name) for name in shown}
         return cls.model_validate({**row, "matched": row["sent_id"] is not None})
 
 
@@ -70,20 +90,10 @@ class ReplyDetail(Reply):
     message_id: str | None
     in_reply_to: list[str]
     references: list[str]
-
-
-class ThreadMessage(Resource):
-    """One message of a contact's thread."""
-
-    id: UUID = Field(description="The sent message's id, or the received email's (a reply).")
-    direction: Direction
-    at: datetime = Field(
-        description="When it was sent (created, while not yet handed to SES) or received."
-    )
-    subject: str
-    text: str = Field(description="The body sent, or the contact's own words (quoted text cut).")
-    classification: InboundKind | None = Field(
-        description="What a received email is; null for a sent one."
+    thread: list[ThreadMessage] = Field(
+        default_factory=list,
+        description="The thread it belongs to: everything sent to and received from its "
+        "contact, oldest first, this email included; empty when it came from no contact.",
     )
 
 

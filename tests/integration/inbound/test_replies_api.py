@@ -130,6 +130,10 @@ def test_a_reply_reads_in_full_for_its_owner_and_is_404_and_unlisted_for_anyone_
     assert (body["matched"], body["sent_id"]) == (True, str(sent.id))
     assert body["contact_id"] == str(outreach.contact.id)
     assert body["in_reply_to"] == [sent.rfc822_message_id]
+    assert [(m["id"], m["direction"]) for m in body["thread"]] == [
+        (str(sent.id), "sent"),
+        (str(reply.id), "received"),
+    ]
     assert theirs.status == 404
     assert theirs.json()["error"]["code"] == "not_found"
     assert their_list["items"] == []

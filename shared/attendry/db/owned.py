@@ -12,10 +12,13 @@ from sqlalchemy import ColumnElement, Connection, Dialect, Select, bindparam, in
 from sqlalchemy.orm import InstrumentedAttribute, Mapper, Session
 
 from attendry.core.errors import NotFoundError
-from attendry.db.models import UserOwned
+from attendry.db.models import InboundEmail, UserOwned
 from attendry.db.pagination import Cursor, KeysetPage, keyset_ordered, keyset_page
 
-RowT = TypeVar("RowT", bound=UserOwned)
+Owned = UserOwned | InboundEmail
+"""A row the owner queries read: a UserOwned row, or received mail, whose `user_id` is
+NULL until it matches a user (so an unmatched email is nobody's and no query finds it)."""
+RowT = TypeVar("RowT", bound=Owned)
 OWNER = "owner"
 
 
@@ -39,7 +42,7 @@ def get_owned(
 
 
 def require_owned(
-    connection: Connection, model: type[UserOwned], user_id: str, row_id: UUID, *, noun: str
+    connection: Connection, model: type[Owned], user_id: str, row_id: UUID, *, noun: str
 ) -> None:
     """NotFoundError unless the user owns the row: the check before listing what hangs
     off it (an agent's tasks), without loading the row.
@@ -71,7 +74,7 @@ Matching = Sequence[tuple[InstrumentedAttribute[Any], object]]
 
 @lru_cache(maxsize=256)
 def _page_sql(
-    mapper: Mapper[UserOwned],
+    mapper: Mapper[Owned],
     matching: tuple[str, ...],
     where: tuple[ColumnElement[bool], ...],
     after_cursor: bool,
@@ -92,7 +95,7 @@ def _page_sql(
 
 def list_owned(
     connection: Connection,
-    model: type[UserOwned],
+    model: type[Owned],
     user_id: str,
     *,
     limit: int,

@@ -370,6 +370,17 @@ ROUTES: dict[Route, tuple[Case | Public, ...]] = {
     ),
     ("GET", "/contacts/{contact_id}"): (ById(lambda w: w.contact_id),),
     ("POST", "/contacts/{contact_id}/replied"): (ById(lambda w: w.contact_id), SameSpeaker()),
+    ("GET", "/contacts/{contact_id}/thread"): (ById(lambda w: w.contact_id),),
+    ("GET", "/replies"): (
+        Listing(
+            lambda w: {w.inbound_id},
+            filters={
+                "agent_id": lambda w: w.outreach_agent_id,
+                "contact_id": lambda w: w.contact_id,
+            },
+        ),
+    ),
+    ("GET", "/replies/{reply_id}"): (ById(lambda w: w.inbound_id),),
     ("POST", "/opportunities"): (
         Creating(
             lambda w: {"title": "New Summit", "starts_at": "2031-01-01T09:00:00Z"}, Opportunity

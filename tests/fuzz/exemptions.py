@@ -89,6 +89,12 @@ EXEMPTIONS: tuple[Exemption, ...] = (
     ),
     Exemption(
         "POST",
+        "/opportunities/{opportunity_id}/delegate",
+        (422,),
+        "agent_id must name an outreach agent of the user's that exists",
+    ),
+    Exemption(
+        "POST",
         "/opportunities",
         (422,),
         "ends_at must not be before starts_at, a relation between two fields",

@@ -26,7 +26,13 @@ from typing import Any
 
 from attendry_local.postgres import scratch_database, scratch_server
 from attendry_local.system import local_system
-from tests.fuzz.exemptions import EXEMPTIONS, PUBLIC_OPERATIONS, UNEXPECTED_METHODS, Exemption
+from tests.fuzz.exemptions import (
+    EXEMPTIONS,
+    PUBLIC_OPERATIONS,
+    REJECTING_STATUSES,
+    UNEXPECTED_METHODS,
+    Exemption,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -122,6 +128,9 @@ def config_text(auth_file: Path, exemptions: Sequence[Exemption] = EXEMPTIONS) -
         "[auth.wfc]",
         f"path = {json.dumps(str(auth_file))}",
         f"peers = {_toml_list(USERS)}",
+        "",
+        "[checks.negative_data_rejection]",
+        f"expected-statuses = {_toml_list(REJECTING_STATUSES)}",
     ]
     for exemption in exemptions:
         lines += [

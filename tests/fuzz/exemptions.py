@@ -24,6 +24,24 @@ from dataclasses import dataclass
 ACCEPTING_STATUSES = ("2xx", "3xx", "401", "403", "404", "409", "429", "5xx")
 
 
+# Schemathesis' own defaults for invalid data's refusal, and 413: a body over the API's
+# 256 KB limit (a long field of invalid data can be one) is refused before it is read.
+REJECTING_STATUSES = (
+    "400",
+    "401",
+    "403",
+    "404",
+    "405",
+    "406",
+    "409",
+    "413",
+    "415",
+    "422",
+    "428",
+    "429",
+    "5xx",
+)
+
 # Schemathesis' default list of undeclared methods to try, less those two.
 UNEXPECTED_METHODS = ("get", "put", "post", "delete", "options", "patch")
 

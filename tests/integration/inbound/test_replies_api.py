@@ -26,13 +26,14 @@ def received(
     kind: InboundKind = InboundKind.REPLY,
     at: datetime | None = None,
     words: str = "Happy to talk next week.",
+    from_contact: bool = True,
 ) -> InboundEmail:
     """An email the InboundMail function stored for the user: answering `sent`, or no
     message of theirs (matched to the user, its sent message since deleted)."""
     row = InboundEmail(
         user_id=outreach.user_id,
         sent_id=sent.id if sent else None,
-        contact_id=outreach.contact.id,
+        contact_id=outreach.contact.id if from_contact else None,
         from_address=outreach.contact.email,
         from_name="Ada Lovelace",
         to_addresses=["reply@mail.example"],
@@ -109,6 +110,19 @@ def test_the_list_shows_unmatched_mail_as_unmatched(
     assert item["matched"] is False
     assert item["sent_id"] is None
     assert item["classification"] == "other"
+
+
+def test_mail_from_no_known_contact_reads_with_an_empty_thread(
+    call_api: CallApi, outreach: Outreach, session: Session, user: str
+) -> None:
+    stranger = received(session, outreach, None, kind=InboundKind.OTHER, from_contact=False)
+
+    response = call_api("GET", f"{REPLIES}/{stranger.id}", user=user)
+
+    assert response.status == 200, response.body
+    body = response.json()
+    assert body["contact_id"] is None
+    assert body["thread"] == []
 
 
 def test_a_reply_reads_in_full_for_its_owner_and_is_404_and_unlisted_for_anyone_else(

@@ -20,6 +20,7 @@ from mutmut.stats import status_by_exit_code
 _STRING = re.compile(r"""[rbfu]{0,2}("([^"\\]|\\.)*"|'([^'\\]|\\.)*')""", re.IGNORECASE)
 _MESSAGE_CONTEXT = ("Error(", "raise ", "logger.", "warning(", "message=", "reason=")
 MESSAGE_TEXT = "error or log message text"
+_KILLED = ("killed", "caught by type check")
 
 
 def _without_text(line: str) -> str:
@@ -50,7 +51,7 @@ def main(mutants: Path) -> None:
         if not checked:
             continue
         statuses = Counter(status_by_exit_code[code] for code in checked.values())
-        killed = statuses["killed"] + statuses["caught by type check"]
+        killed = sum(statuses[status] for status in _KILLED)
         survived = statuses["survived"]
         total = sum(statuses.values())
         totals.update(killed=killed, survived=survived, total=total)
@@ -59,7 +60,7 @@ def main(mutants: Path) -> None:
         other = total - killed - survived
         print(f"{module:<48} {killed:>7} {survived:>9} {other:>6} {total:>6} {rate:>7}")
         survivors += sorted(
-            k for k, code in checked.items() if status_by_exit_code[code] not in {"killed"}
+            k for k, code in checked.items() if status_by_exit_code[code] not in _KILLED
         )
     if totals["total"]:
         rate = totals["killed"] / totals["total"]
